@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SampleRecordCoreSchema } from '../experiment/records';
+import { scoreRecord } from '../experiment/metrics';
+import { buildSummary } from '../experiment/summary';
+import { renderReport } from '../experiment/report';
+import { InputError } from './errors';
+import { writeFilesAtomically } from './io';
+
+/** Reads samples.jsonl, relying only on the required fields; a bad line is an InputError naming its number. */
+export function readSamples(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`--samples: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const records = [];
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      problems.push(`${file}: line ${i + 1}: not valid JSON`);
+      continue;
+    }
+    const r = SampleRecordCoreSchema.safeParse(value);
+    if (!r.success) {
+      problems.push(`${file}: line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')}`);
+      continue;
+    }
+    records.push(r.data);
+  }
+  if (problems.length) throw new InputError(`malformed samples file; nothing was written\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
+  if (records.length === 0) throw new InputError(`--samples: ${file} holds no records`);
+  return records;
+}
+
+/** Registers `thought-probe analyze`. */
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .description('compute summary.json and report.md from a samples.jsonl')
+    .requiredOption('--samples <file>', 'samples.jsonl written by a run or by hand')
+    .requiredOption('--out <dir>', 'directory for summary.json and report.md')
+    .option('--run-id <id>', 'run id to put in the summary', 'analyze')
+    .action((opts: { samples: string; out: string; runId: string }) => {
+      const records = readSamples(opts.samples);
+      const runIds = [...new Set(records.map((r) => (typeof r.runId === 'string' ? r.runId : null)).filter((x): x is string => x !== null))];
+      const summary = buildSummary(records.map(scoreRecord), {
+        runId: runIds.length === 1 ? runIds[0]! : opts.runId,
+        runIds: runIds.length ? runIds : [opts.runId],
+        simulated: records.some((r) => r.simulated === true),
+      });
+      const written = writeFilesAtomically(opts.out, {
+        'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
+        'report.md': renderReport(summary),
+      });
+      process.stdout.write(`${renderReport(summary)}\nwrote ${written.join(', ')}\n`);
+    });
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { CONDITIONS } from '../experiment/conditions';
+import { DEFAULT_GENERIC_THOUGHTS } from '../experiment/scaffolds';
+import {
+  DEFAULT_JUDGE_PROMPT,
+  DEFAULT_SCORE_PATTERN,
+  DEFAULT_SUFFIX_TEMPLATE,
+  DEFAULT_THOUGHT_TEMPLATE,
+} from '../experiment/prompts';
+
+/** The default task queue that workers poll and arms are routed to. */
+export const DEFAULT_TASK_QUEUE = 'thought-probe';
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must name an environment variable (letters, digits, _), not hold the key itself');
+
+const url = z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL such as http://localhost:8000/v1');
+
+/** One held-out row: a prefix and its true continuation. */
+export const DatasetRowSchema = z.looseObject({
+  id: z.string().min(1),
+  prefix: z.string().min(1),
+  suffix: z.string().min(1),
+  sourceId: z.string().min(1).optional(),
+});
+
+/** A held-out row. */
+export type DatasetRow = z.infer<typeof DatasetRowSchema>;
+
+const DatasetSchema = z
+  .strictObject({
+    path: z.string().min(1).optional().describe('JSONL file of {id, prefix, suffix, sourceId?}, relative to the config file'),
+    rows: z.array(DatasetRowSchema).optional().describe('rows inline, instead of path'),
+    limit: z.number().int().positive().default(32).describe('use the first N rows (after shuffling)'),
+    shuffle: z.boolean().default(false).describe('shuffle rows with the run seed before the limit'),
+    source: z.string().optional().describe('where resolved rows came from (written by config resolve)'),
+    avoidSameSource: z.boolean().default(false).describe('never swap thoughts between prefixes with the same sourceId'),
+  })
+  .superRefine((d, ctx) => {
+    if (d.path === undefined && d.rows === undefined) ctx.addIssue({ code: 'custom', message: 'give either path or rows', path: ['path'] });
+    if (d.path !== undefined && d.rows !== undefined) ctx.addIssue({ code: 'custom', message: 'give either path or rows, not both', path: ['rows'] });
+    if (d.rows) {
+      const seen = new Set<string>();
+      d.rows.forEach((r, i) => {
+        if (seen.has(r.id)) ctx.addIssue({ code: 'custom', message: `duplicate id "${r.id}"`, path: ['rows', i, 'id'] });
+        seen.add(r.id);
+      });
+    }
+  });
+
+const ArmSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-" (it is part of workflow ids)'),
+  baseURL: url.describe('OpenAI-compatible base URL, e.g. http://localhost:8000/v1'),
+  model: z.string().min(1).describe('model name the server serves'),
+  apiKeyEnv: envName.optional().describe('environment variable holding the API key, read by workers'),
+  maxConcurrency: z.number().int().positive().default(16).describe('most requests in flight to this server at once'),
+  taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE).describe('task queue of the workers that reach this server'),
+  maxOutageSeconds: z.number().positive().optional().describe('pause the run when this server is down longer (off by default)'),
+});
+
+const JudgeSchema = z.strictObject({
+  baseURL: url,
+  model: z.string().min(1).default('qwen-judge'),
+  apiKeyEnv: envName.optional(),
+  maxConcurrency: z.number().int().positive().default(32).describe('most judge requests in flight, over all arms'),
+  temperature: z.number().min(0).max(2).default(0.7),
+  topP: z.number().gt(0).max(1).default(0.6),
+  maxTokens: z.number().int().positive().default(64),
+  prompt: z.string().min(1).default(DEFAULT_JUDGE_PROMPT).describe('placeholders {prefix}, {reference}, {prediction}'),
+  scorePattern: z
+    .string()
+    .default(DEFAULT_SCORE_PATTERN)
+    .refine((p) => {
+      try {
+        return new RegExp(`${p}|`).exec('')!.length >= 2;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression with one capture group for the 0/1 score'),
+  invalidRetries: z.number().int().min(0).default(2).describe('fresh judge calls after an invalid answer'),
+  maxRetryIntervalSeconds: z.number().positive().default(60).describe('longest wait between retries while the judge is down'),
+  maxOutageSeconds: z.number().positive().optional(),
+});
+
+const PromptSchema = z
+  .strictObject({
+    mode: z.enum(['completions', 'chat']).default('completions'),
+    thought: z.string().min(1).default(DEFAULT_THOUGHT_TEMPLATE),
+    suffix: z.string().min(1).default(DEFAULT_SUFFIX_TEMPLATE),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.thought.includes('{prefix}')) ctx.addIssue({ code: 'custom', message: 'must contain {prefix}', path: ['thought'] });
+    for (const ph of ['{prefix}', '{thought}']) {
+      if (!p.suffix.includes(ph)) ctx.addIssue({ code: 'custom', message: `must contain ${ph}`, path: ['suffix'] });
+    }
+  });
+
+const GenerationSchema = z.strictObject({
+  temperature: z.number().min(0).max(2).default(1.0),
+  topP: z.number().gt(0).max(1).default(0.95),
+  thoughtMaxTokens: z.number().int().positive().default(48),
+  suffixMaxTokens: z.number().int().positive().default(128),
+  requestTimeoutSeconds: z.number().positive().default(300).describe('longest single model request'),
+  stallTimeoutSeconds: z.number().positive().default(30).describe('a stream silent this long is retried'),
+});
+
+const BatchingSchema = z.strictObject({
+  maxRequestsPerActivity: z
+    .number()
+    .int()
+    .positive()
+    .default(32)
+    .describe('requests one activity may carry under backlog; 1 = one request per activity'),
+});
+
+/** The run config: what `thought-probe run` and the `probeRun` workflow take. */
+export const RunConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-" (it becomes the run id)'),
+    seed: z.number().int().min(0).default(4337),
+    dataset: DatasetSchema,
+    samplesPerPrefix: z.number().int().positive().default(4),
+    conditions: z
+      .array(z.enum(CONDITIONS))
+      .min(1)
+      .default([...CONDITIONS])
+      .refine((cs) => new Set(cs).size === cs.length, 'list each condition once')
+      .refine((cs) => cs.includes('normal_model_thought'), 'must include normal_model_thought, the causal baseline'),
+    genericThoughts: z.array(z.string().min(1)).min(1).default([...DEFAULT_GENERIC_THOUGHTS]),
+    prompt: PromptSchema.prefault({}),
+    generation: GenerationSchema.prefault({}),
+    arms: z
+      .array(ArmSchema)
+      .min(1, 'list at least one arm')
+      .refine((as) => new Set(as.map((a) => a.name)).size === as.length, 'arm names must be unique'),
+    judge: JudgeSchema,
+    batching: BatchingSchema.prefault({}),
+    output: z.strictObject({ dir: z.string().min(1).default('runs') }).prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const rows = c.dataset.rows ? Math.min(c.dataset.rows.length, c.dataset.limit) : c.dataset.limit;
+    if (c.conditions.includes('same_arm_swapped_thought') && rows < 2) {
+      ctx.addIssue({ code: 'custom', message: 'same_arm_swapped_thought needs at least 2 prefixes; raise dataset.limit or drop the condition', path: ['conditions'] });
+    }
+  });
+
+/** A run config as written (defaults not yet applied). */
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+/** A run config with every default applied. */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+/** One arm of a run config. */
+export type ArmConfig = RunConfig['arms'][number];
+/** The judge of a run config. */
+export type JudgeConfig = RunConfig['judge'];

@@ -1,0 +1,307 @@
+import { type Condition, CONDITIONS } from './conditions';
+import { activityIdFor, itemKey, type PlanPrefix, type WorkItem } from './plan';
+
+/** The endpoint a batch goes to: the arm's model server or the judge. */
+export type Endpoint = 'arm' | 'judge';
+
+/** Settings of an arm's schedule. */
+export interface ScheduleOptions {
+  arm: string;
+  prefixes: PlanPrefix[];
+  samples: number;
+  conditions: Condition[];
+  /** swap[i] is the prefix index whose thought slot i receives. */
+  swap: number[] | null;
+  armSlots: number;
+  judgeSlots: number;
+  /** At most this many requests per activity; 1 means one request per activity. */
+  maxRequestsPerActivity: number;
+}
+
+/** A batch of ready requests for one endpoint: one activity, run with `lanes` requests in flight. */
+export interface Batch {
+  seq: number;
+  activityId: string;
+  endpoint: Endpoint;
+  lanes: number;
+  items: WorkItem[];
+}
+
+/** What a generation request produced, as the workflow carries it (texts are in the store). */
+export interface GenerationResult {
+  stage: 'thought' | 'suffix';
+  prefixIndex: number;
+  sample: number;
+  condition?: Condition;
+  /** Null when the request failed for this sample only (for example a 400); the text is then `error`. */
+  error: string | null;
+  thoughtWords?: number;
+  suffixWords?: number;
+}
+
+/** What a judgment produced: the reward (null when invalid) and how many judge calls it took. */
+export interface JudgeResult {
+  prefixIndex: number;
+  sample: number;
+  condition: Condition;
+  reward: 0 | 1 | null;
+  attempts: number;
+  error: string | null;
+}
+
+/**
+ * A finished record in compact form: [prefixIndex, sample, condition index, reward (-1 = null),
+ * thought words, suffix words]. Small enough for workflow results at ten times the note's size.
+ */
+export type CompactRecord = [number, number, number, number, number, number];
+
+/** Done and total per stage, and the judge backlog, for progress displays. */
+export interface ArmProgress {
+  thought: { done: number; total: number };
+  suffix: { done: number; total: number };
+  judge: { done: number; total: number };
+  judgmentsWaiting: number;
+  inFlight: { arm: number; judge: number };
+  errors: number;
+}
+
+interface SlotState {
+  suffixWords?: number;
+  thoughtWords?: number;
+  error?: string | null;
+}
+
+/**
+ * The schedule of one arm: which requests are ready, which run, and what is done. Pure and deterministic,
+ * so a workflow can drive it and replay it. No stage barriers: a suffix becomes ready when its thought is
+ * there, a judgment when its suffix is. The judge, the usual bottleneck, is fed first: suffixes go before
+ * thoughts, and generation batches stay small while the judge has little to do.
+ */
+export class ArmScheduler {
+  private readonly opts: ScheduleOptions;
+  private readonly readyThoughts: WorkItem[] = [];
+  private readonly readySuffixes: WorkItem[] = [];
+  private readonly readyJudgments: WorkItem[] = [];
+  private readonly thoughtWords = new Map<string, number>();
+  private readonly thoughtFailed = new Map<string, string>();
+  private readonly suffixes = new Map<string, SlotState>();
+  private readonly running = new Map<number, Batch>();
+  private readonly records: CompactRecord[] = [];
+  private readonly errorRecords: { prefixIndex: number; sample: number; condition: Condition; error: string }[] = [];
+  private inFlight = { arm: 0, judge: 0 };
+  private judgeSlots: number;
+  private seq = 0;
+  private done = { thought: 0, suffix: 0, judge: 0 };
+  private readonly totals: { thought: number; suffix: number; judge: number };
+
+  constructor(opts: ScheduleOptions) {
+    this.opts = opts;
+    this.judgeSlots = opts.judgeSlots;
+    const { prefixes, samples, conditions } = opts;
+    if (conditions.includes('same_arm_swapped_thought') && (!opts.swap || opts.swap.length !== prefixes.length)) {
+      throw new Error('the swapped condition needs a swap of the same length as the prefixes');
+    }
+    const needsThought = conditions.some((c) => c === 'normal_model_thought' || c === 'same_arm_swapped_thought');
+    const slots = prefixes.length * samples;
+    this.totals = { thought: needsThought ? slots : 0, suffix: slots * conditions.length, judge: slots * conditions.length };
+    // Sample-major order, so that every prefix gets its first sample early.
+    for (let k = 0; k < samples; k++) {
+      for (const p of prefixes) {
+        if (needsThought) this.readyThoughts.push({ stage: 'thought', prefixId: p.id, prefixIndex: p.index, sample: k });
+        for (const c of conditions) {
+          if (c === 'blank_thought' || c === 'generic_thought') this.readySuffixes.push(this.suffixItem(p.index, k, c));
+        }
+      }
+    }
+  }
+
+  private prefix(index: number): PlanPrefix {
+    return this.opts.prefixes[index]!;
+  }
+
+  private suffixItem(prefixIndex: number, sample: number, condition: Condition): WorkItem {
+    const p = this.prefix(prefixIndex);
+    const item: WorkItem = { stage: 'suffix', prefixId: p.id, prefixIndex, sample, condition };
+    if (condition === 'same_arm_swapped_thought') {
+      const donor = this.prefix(this.opts.swap![prefixIndex]!);
+      item.thoughtSource = { prefixId: donor.id, prefixIndex: donor.index, sample };
+    }
+    return item;
+  }
+
+  /** Raises the judge slots of this arm (capacity another arm left unused). */
+  setJudgeSlots(slots: number): void {
+    this.judgeSlots = Math.max(this.judgeSlots, slots);
+  }
+
+  /** The judge slots this arm may use now. */
+  get currentJudgeSlots(): number {
+    return this.judgeSlots;
+  }
+
+  /** Whether every planned request has finished. */
+  isDone(): boolean {
+    return this.done.judge + this.errorRecords.length >= this.totals.judge && this.running.size === 0;
+  }
+
+  /** Progress per stage. */
+  progress(): ArmProgress {
+    return {
+      thought: { done: this.done.thought, total: this.totals.thought },
+      suffix: { done: this.done.suffix, total: this.totals.suffix },
+      judge: { done: this.done.judge + this.errorRecords.length, total: this.totals.judge },
+      judgmentsWaiting: this.readyJudgments.length,
+      inFlight: { ...this.inFlight },
+      errors: this.errorRecords.length,
+    };
+  }
+
+  /** The finished records in compact form. */
+  compactRecords(): CompactRecord[] {
+    return this.records;
+  }
+
+  /** Samples that ended in an error before judging (no model call can fix them in this run). */
+  errors(): { prefixIndex: number; sample: number; condition: Condition; error: string }[] {
+    return this.errorRecords;
+  }
+
+  private take(queue: WorkItem[], n: number): WorkItem[] {
+    return queue.splice(0, n);
+  }
+
+  private plan(endpoint: Endpoint, free: number, ready: number, itemsPerLane: number): { lanes: number; items: number }[] {
+    const out: { lanes: number; items: number }[] = [];
+    const max = Math.max(1, this.opts.maxRequestsPerActivity);
+    // Two or more activities per endpoint, so one finishing never leaves the endpoint idle while it reschedules.
+    const cap = endpoint === 'arm' ? this.opts.armSlots : this.judgeSlots;
+    const lanesPerActivity = Math.max(1, Math.ceil(cap / 2));
+    let slots = free;
+    let left = ready;
+    while (slots > 0 && left > 0) {
+      const lanes = Math.min(slots, lanesPerActivity, left, max);
+      const items = Math.min(left, lanes * itemsPerLane, max);
+      out.push({ lanes, items });
+      slots -= lanes;
+      left -= items;
+    }
+    return out;
+  }
+
+  private batch(endpoint: Endpoint, lanes: number, items: WorkItem[]): Batch {
+    const seq = ++this.seq;
+    const b: Batch = { seq, activityId: activityIdFor(this.opts.arm, items, seq), endpoint, lanes, items };
+    this.running.set(seq, b);
+    this.inFlight[endpoint] += lanes;
+    return b;
+  }
+
+  /** Takes ready work into new batches, within the free slots of each endpoint. */
+  nextBatches(): Batch[] {
+    const out: Batch[] = [];
+    const judgeFree = this.judgeSlots - this.inFlight.judge;
+    const judgeReady = this.readyJudgments.length;
+    if (judgeFree > 0 && judgeReady > 0) {
+      const perLane = Math.max(1, Math.floor(judgeReady / judgeFree));
+      for (const b of this.plan('judge', judgeFree, judgeReady, perLane)) {
+        out.push(this.batch('judge', b.lanes, this.take(this.readyJudgments, b.items)));
+      }
+    }
+    const armFree = this.opts.armSlots - this.inFlight.arm;
+    const armReady = this.readySuffixes.length + this.readyThoughts.length;
+    if (armFree > 0 && armReady > 0) {
+      // While the judge has little waiting, generation batches stay small so its work arrives early.
+      const judgeBacklog = this.readyJudgments.length;
+      const perLane = Math.max(1, Math.min(8, Math.floor(judgeBacklog / Math.max(1, this.judgeSlots))));
+      for (const b of this.plan('arm', armFree, armReady, perLane)) {
+        const items = this.take(this.readySuffixes, b.items);
+        if (items.length < b.items) items.push(...this.take(this.readyThoughts, b.items - items.length));
+        out.push(this.batch('arm', b.lanes, items));
+      }
+    }
+    return out;
+  }
+
+  private release(seq: number): Batch {
+    const b = this.running.get(seq);
+    if (!b) throw new Error(`no running batch ${seq}`);
+    this.running.delete(seq);
+    this.inFlight[b.endpoint] -= b.lanes;
+    return b;
+  }
+
+  private failSuffix(prefixIndex: number, sample: number, condition: Condition, error: string): void {
+    this.errorRecords.push({ prefixIndex, sample, condition, error });
+  }
+
+  private thoughtReady(prefixIndex: number, sample: number): void {
+    const { conditions, swap, prefixes } = this.opts;
+    if (conditions.includes('normal_model_thought')) this.readySuffixes.push(this.suffixItem(prefixIndex, sample, 'normal_model_thought'));
+    if (conditions.includes('same_arm_swapped_thought')) {
+      // Slot j receives this thought where swap[j] = prefixIndex.
+      for (let j = 0; j < prefixes.length; j++) {
+        if (swap![j] === prefixIndex) this.readySuffixes.push(this.suffixItem(j, sample, 'same_arm_swapped_thought'));
+      }
+    }
+  }
+
+  private thoughtError(prefixIndex: number, sample: number, error: string): void {
+    const { conditions, swap, prefixes } = this.opts;
+    const why = `thought of ${this.prefix(prefixIndex).id}/${sample} failed: ${error}`;
+    if (conditions.includes('normal_model_thought')) this.failSuffix(prefixIndex, sample, 'normal_model_thought', why);
+    if (conditions.includes('same_arm_swapped_thought')) {
+      for (let j = 0; j < prefixes.length; j++) {
+        if (swap![j] === prefixIndex) this.failSuffix(j, sample, 'same_arm_swapped_thought', why);
+      }
+    }
+  }
+
+  /** Records the results of a finished generation batch and makes their dependents ready. */
+  completeGeneration(seq: number, results: GenerationResult[]): void {
+    this.release(seq);
+    for (const r of results) {
+      if (r.stage === 'thought') {
+        this.done.thought++;
+        const key = itemKey('thought', r.prefixIndex, r.sample);
+        if (r.error !== null) {
+          this.thoughtFailed.set(key, r.error);
+          this.thoughtError(r.prefixIndex, r.sample, r.error);
+        } else {
+          this.thoughtWords.set(key, r.thoughtWords ?? 0);
+          this.thoughtReady(r.prefixIndex, r.sample);
+        }
+      } else {
+        this.done.suffix++;
+        const c = r.condition!;
+        if (r.error !== null) {
+          this.failSuffix(r.prefixIndex, r.sample, c, r.error);
+          continue;
+        }
+        this.suffixes.set(itemKey('suffix', r.prefixIndex, r.sample, c), { thoughtWords: r.thoughtWords ?? 0, suffixWords: r.suffixWords ?? 0 });
+        const p = this.prefix(r.prefixIndex);
+        this.readyJudgments.push({ stage: 'judge', prefixId: p.id, prefixIndex: r.prefixIndex, sample: r.sample, condition: c });
+      }
+    }
+  }
+
+  /** Records the results of a finished judge batch. */
+  completeJudge(seq: number, results: JudgeResult[]): void {
+    this.release(seq);
+    for (const r of results) {
+      if (r.error !== null) {
+        this.failSuffix(r.prefixIndex, r.sample, r.condition, r.error);
+        continue;
+      }
+      this.done.judge++;
+      const s = this.suffixes.get(itemKey('suffix', r.prefixIndex, r.sample, r.condition)) ?? {};
+      this.records.push([
+        r.prefixIndex,
+        r.sample,
+        CONDITIONS.indexOf(r.condition),
+        r.reward === null ? -1 : r.reward,
+        s.thoughtWords ?? 0,
+        s.suffixWords ?? 0,
+      ]);
+    }
+  }
+}
