@@ -1,0 +1,67 @@
+/** One held-out example: a text prefix and its true continuation. */
+export interface DatasetRow {
+  id: string;
+  prefix: string;
+  suffix: string;
+  sourceId?: string;
+}
+
+/** Kinds of injectable faults. */
+export type FaultKind = 'down' | '400' | '503' | '429' | 'stall' | 'garbage' | 'reset' | 'invalid';
+
+/** A fault-injection rule; the first active matching rule applies to a request. */
+export interface FaultRule {
+  model?: string;
+  kind: FaultKind;
+  /** Applies only to requests whose prompt contains this text (e.g. one prefix). */
+  match?: string;
+  afterRequests?: number;
+  atMs?: number;
+  durationMs?: number;
+  count?: number;
+  retryAfterSeconds?: number;
+}
+
+/** How an arm model's suffix request relates to the thought it was given. */
+export type ThoughtClass = 'own' | 'blank' | 'generic' | 'swapped';
+
+/** Options of the simulated OpenAI-compatible server. */
+export interface SimOptions {
+  port?: number;
+  host?: string;
+  rows: DatasetRow[];
+  judgeModel?: string;
+  armModels?: string[];
+  apiKey?: string;
+  latencyMs?: number;
+  judgeInvalidRate?: number;
+  faults?: FaultRule[];
+  /** Overrides of the per-class success probabilities (defaults own .12, blank .14, generic .20, swapped .02). */
+  successRates?: Partial<Record<ThoughtClass, number>>;
+}
+
+/** Per-model request counters. */
+export interface ModelStats {
+  requests: number;
+  completed: number;
+  errors: number;
+  inFlight: number;
+  peakConcurrent: number;
+}
+
+/** Server-wide counters; `simulated` is always true. */
+export interface SimStats {
+  simulated: true;
+  models: Record<string, ModelStats>;
+  totalRequests: number;
+}
+
+/** Handle of a running simulated server. */
+export interface SimServer {
+  url: string;
+  port: number;
+  stats(): SimStats;
+  resetStats(): void;
+  setFaults(rules: FaultRule[]): void;
+  close(): Promise<void>;
+}
