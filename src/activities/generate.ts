@@ -1,0 +1,116 @@
+import type { RunConfig } from '../config/schema';
+import type { GenerationResult } from '../experiment/schedule';
+import type { WorkItem } from '../experiment/plan';
+import { cleanSuffix, extractThought, suffixPrompt, thoughtPrompt, THOUGHT_STOP } from '../experiment/prompts';
+import { genericThoughtFor } from '../experiment/scaffolds';
+import { requestSeed } from '../experiment/seeds';
+import { wordCount } from '../experiment/words';
+import { clientFor } from './clients';
+import { runLanes } from './lanes';
+import { storeFor } from './store';
+import { streamText } from './stream';
+
+/** Input of the generation activity: a batch of thought and suffix requests for one arm. */
+export interface GenerateInput {
+  storeDir: string;
+  arm: string;
+  lanes: number;
+  items: WorkItem[];
+}
+
+/** A stored thought. */
+export interface ThoughtEntry {
+  key: string;
+  prefixId: string;
+  sample: number;
+  thought: string;
+  closedThought: boolean;
+  simulated: boolean;
+  ms: number;
+  usage?: { promptTokens?: number; completionTokens?: number };
+}
+
+/** A stored suffix, with the thought it was conditioned on. */
+export interface SuffixEntry {
+  key: string;
+  prefixId: string;
+  prefixIndex: number;
+  sample: number;
+  condition: string;
+  thought: string;
+  thoughtSource: { prefixId: string; sample: number } | null;
+  closedThought: boolean | null;
+  suffix: string;
+  simulated: boolean;
+  ms: number;
+  usage?: { promptTokens?: number; completionTokens?: number };
+}
+
+/** Store key of a thought. */
+export const thoughtKey = (prefixId: string, sample: number) => `${prefixId}/${sample}`;
+/** Store key of a suffix or a record. */
+export const sampleKey = (prefixId: string, sample: number, condition: string) => `${prefixId}/${sample}/${condition}`;
+
+function armOf(config: RunConfig, name: string) {
+  const arm = config.arms.find((a) => a.name === name);
+  if (!arm) throw new Error(`arm ${name} is not in the run's config`);
+  return arm;
+}
+
+/** Generates the thoughts and suffixes of a batch; each result is stored before it counts as done. */
+export async function generate(input: GenerateInput): Promise<GenerationResult[]> {
+  const store = storeFor(input.storeDir);
+  const config = await store.runConfig();
+  const arm = armOf(config, input.arm);
+  const g = config.generation;
+  const client = clientFor(arm.baseURL, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
+  const ep = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model };
+  const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<GenerationResult> => {
+    const row = await store.row(item.prefixId);
+    if (item.stage === 'thought') {
+      const key = thoughtKey(item.prefixId, item.sample);
+      let entry = await store.get<ThoughtEntry>(arm.name, 'thoughts', key);
+      if (!entry) {
+        const out = await streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
+          maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
+          seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'thought'),
+        }, signal, g.stallTimeoutSeconds * 1000);
+        const { thought, closedThought } = extractThought(out.text, out.finishReason);
+        entry = await store.put<ThoughtEntry>(arm.name, 'thoughts', { key, prefixId: item.prefixId, sample: item.sample, thought, closedThought, simulated: out.simulated, ms: out.ms, usage: out.usage });
+      }
+      return { stage: 'thought', prefixIndex: item.prefixIndex, sample: item.sample, error: null, thoughtWords: wordCount(entry.thought) };
+    }
+    const condition = item.condition!;
+    const key = sampleKey(item.prefixId, item.sample, condition);
+    let entry = await store.get<SuffixEntry>(arm.name, 'suffixes', key);
+    if (!entry) {
+      let thought = '';
+      let closedThought: boolean | null = null;
+      let thoughtSource: SuffixEntry['thoughtSource'] = null;
+      if (condition === 'normal_model_thought' || condition === 'same_arm_swapped_thought') {
+        const src = condition === 'normal_model_thought' ? { prefixId: item.prefixId, sample: item.sample } : { prefixId: item.thoughtSource!.prefixId, sample: item.thoughtSource!.sample };
+        const t = await store.get<ThoughtEntry>(arm.name, 'thoughts', thoughtKey(src.prefixId, src.sample));
+        if (!t) throw new Error(`thought ${src.prefixId}/${src.sample} of arm ${arm.name} is not in the store yet`);
+        thought = t.thought;
+        closedThought = t.closedThought;
+        if (condition === 'same_arm_swapped_thought') thoughtSource = src;
+      } else if (condition === 'generic_thought') {
+        thought = genericThoughtFor(config.genericThoughts, item.prefixIndex, item.sample);
+      }
+      const out = await streamText(client, config.prompt.mode, arm.model, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
+        maxTokens: g.suffixMaxTokens, temperature: g.temperature, topP: g.topP,
+        seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'suffix', condition),
+      }, signal, g.stallTimeoutSeconds * 1000);
+      entry = await store.put<SuffixEntry>(arm.name, 'suffixes', {
+        key, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample, condition, thought: thought.trim(), thoughtSource, closedThought,
+        suffix: cleanSuffix(out.text), simulated: out.simulated, ms: out.ms, usage: out.usage,
+      });
+    }
+    return { stage: 'suffix', prefixIndex: item.prefixIndex, sample: item.sample, condition, error: null, thoughtWords: wordCount(entry.thought), suffixWords: wordCount(entry.suffix) };
+  });
+  return outcomes.map((o, i) => {
+    if (o.ok) return o.value;
+    const it = input.items[i]!;
+    return { stage: it.stage as 'thought' | 'suffix', prefixIndex: it.prefixIndex, sample: it.sample, ...(it.condition ? { condition: it.condition } : {}), error: o.error };
+  });
+}

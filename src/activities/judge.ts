@@ -1,0 +1,93 @@
+import type { Condition } from '../experiment/conditions';
+import type { WorkItem } from '../experiment/plan';
+import { judgePrompt, parseJudgeScore } from '../experiment/prompts';
+import type { SampleRecord } from '../experiment/records';
+import type { JudgeResult } from '../experiment/schedule';
+import { requestSeed } from '../experiment/seeds';
+import { clientFor } from './clients';
+import { sampleKey, type SuffixEntry } from './generate';
+import { runLanes } from './lanes';
+import { storeFor } from './store';
+
+/** Input of the judge activity: a batch of predicted suffixes of one arm to score. */
+export interface JudgeInput {
+  storeDir: string;
+  runId: string;
+  arm: string;
+  lanes: number;
+  items: WorkItem[];
+}
+
+/** A stored record: the sample record of EXPERIMENT.md plus its store key. */
+export type RecordEntry = SampleRecord & { key: string };
+
+/**
+ * Judges a batch of suffixes and records each finished sample. An invalid answer is asked again with a fresh
+ * call up to `invalidRetries` times, then its reward is null. An unreachable judge is not an answer: the
+ * activity fails and Temporal retries it, so an outage never turns into a reward.
+ */
+export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
+  const store = storeFor(input.storeDir);
+  const config = await store.runConfig();
+  const j = config.judge;
+  const client = clientFor(j.baseURL, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
+  const ep = { role: 'judge', baseURL: j.baseURL, model: j.model };
+  const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<JudgeResult> => {
+    const condition = item.condition as Condition;
+    const key = sampleKey(item.prefixId, item.sample, condition);
+    let rec = await store.get<RecordEntry>(input.arm, 'records', key);
+    if (!rec) {
+      const s = await store.get<SuffixEntry>(input.arm, 'suffixes', key);
+      if (!s) throw new Error(`suffix ${key} of arm ${input.arm} is not in the store yet`);
+      const row = await store.row(item.prefixId);
+      const content = judgePrompt(j.prompt, row.prefix, row.suffix, s.suffix);
+      let reward: 0 | 1 | null = null;
+      let raw = '';
+      let attempts = 0;
+      let simulated = s.simulated;
+      const started = Date.now();
+      while (reward === null && attempts <= j.invalidRetries) {
+        const res = await client.chat.completions.create(
+          {
+            model: j.model,
+            messages: [{ role: 'user', content }],
+            temperature: j.temperature,
+            top_p: j.topP,
+            max_tokens: j.maxTokens,
+            seed: requestSeed(config.seed, input.arm, item.prefixId, item.sample, 'judge', condition, attempts),
+          },
+          { signal },
+        );
+        attempts++;
+        raw = res.choices?.[0]?.message?.content ?? '';
+        if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
+        reward = parseJudgeScore(raw, j.scorePattern);
+      }
+      rec = await store.put<RecordEntry>(input.arm, 'records', {
+        key,
+        runId: input.runId,
+        arm: input.arm,
+        condition,
+        prefixId: item.prefixId,
+        prefixIndex: item.prefixIndex,
+        sample: item.sample,
+        thought: s.thought,
+        suffix: s.suffix,
+        reward,
+        judge: { valid: reward !== null, raw, attempts },
+        thoughtSource: s.thoughtSource,
+        closedThought: s.closedThought,
+        error: null,
+        simulated,
+        timings: { suffixMs: s.ms, judgeMs: Date.now() - started },
+        ...(s.usage ? { usage: s.usage } : {}),
+      });
+    }
+    return { prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: rec.reward, attempts: rec.judge.attempts, error: rec.error };
+  });
+  return outcomes.map((o, i) => {
+    if (o.ok) return o.value;
+    const it = input.items[i]!;
+    return { prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition as Condition, reward: null, attempts: 0, error: o.error };
+  });
+}

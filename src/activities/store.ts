@@ -1,0 +1,123 @@
+import { appendFile, mkdir, open, readFile, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunConfig, DatasetRow } from '../config/schema';
+
+/** The kinds of entries a run's store keeps, one append-only JSONL file each per arm. */
+export type StoreKind = 'thoughts' | 'suffixes' | 'records';
+
+interface FileIndex {
+  offset: number;
+  entries: Map<string, unknown>;
+}
+
+/**
+ * A run's store: `<output.dir>/<runId>/store/<arm>/<kind>.jsonl`, append-only. Entries are keyed, so a write
+ * repeated by a retried activity leaves one entry (the first); a torn last line from a crash is ignored.
+ * Worker processes share it through the file system; each keeps an index it tops up from the file.
+ */
+export class RunStore {
+  private readonly indexes = new Map<string, FileIndex>();
+  private config?: RunConfig;
+  private rows?: Map<string, DatasetRow>;
+
+  constructor(readonly dir: string) {}
+
+  private file(arm: string, kind: StoreKind): string {
+    return join(this.dir, 'store', arm, `${kind}.jsonl`);
+  }
+
+  private async refresh(file: string): Promise<FileIndex> {
+    let idx = this.indexes.get(file);
+    if (!idx) {
+      idx = { offset: 0, entries: new Map() };
+      this.indexes.set(file, idx);
+    }
+    let fh;
+    try {
+      fh = await open(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return idx;
+      throw e;
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size <= idx.offset) return idx;
+      const buf = Buffer.alloc(size - idx.offset);
+      await fh.read(buf, 0, buf.length, idx.offset);
+      const text = buf.toString('utf8');
+      const end = text.lastIndexOf('\n');
+      if (end < 0) return idx;
+      for (const line of text.slice(0, end).split('\n')) {
+        if (!line) continue;
+        try {
+          const e = JSON.parse(line) as { key: string };
+          if (!idx.entries.has(e.key)) idx.entries.set(e.key, e);
+        } catch {
+          // A line torn by a crash mid-write: the entry is simply redone.
+        }
+      }
+      idx.offset += Buffer.byteLength(text.slice(0, end + 1), 'utf8');
+    } finally {
+      await fh.close();
+    }
+    return idx;
+  }
+
+  /** The entry stored under a key, or undefined. */
+  async get<T>(arm: string, kind: StoreKind, key: string): Promise<T | undefined> {
+    const file = this.file(arm, kind);
+    const cached = this.indexes.get(file)?.entries.get(key);
+    if (cached !== undefined) return cached as T;
+    return (await this.refresh(file)).entries.get(key) as T | undefined;
+  }
+
+  /** Stores an entry under its key unless one is there already; returns the stored entry. */
+  async put<T extends { key: string }>(arm: string, kind: StoreKind, entry: T): Promise<T> {
+    const existing = await this.get<T>(arm, kind, entry.key);
+    if (existing !== undefined) return existing;
+    const file = this.file(arm, kind);
+    await mkdir(join(this.dir, 'store', arm), { recursive: true });
+    // One write call per line: concurrent appenders never interleave inside a line.
+    await appendFile(file, `${JSON.stringify(entry)}\n`);
+    this.indexes.get(file)?.entries.set(entry.key, entry);
+    return entry;
+  }
+
+  /** Every entry of a kind for an arm, first write wins. */
+  async all<T>(arm: string, kind: StoreKind): Promise<T[]> {
+    return [...(await this.refresh(this.file(arm, kind))).entries.values()] as T[];
+  }
+
+  /** The run's resolved config, as prepareRun wrote it. */
+  async runConfig(): Promise<RunConfig> {
+    if (!this.config) this.config = JSON.parse(await readFile(join(this.dir, 'config.json'), 'utf8')).config as RunConfig;
+    return this.config;
+  }
+
+  /** A dataset row of the run by prefix id. */
+  async row(prefixId: string): Promise<DatasetRow> {
+    if (!this.rows) this.rows = new Map((await this.runConfig()).dataset.rows!.map((r) => [r.id, r]));
+    const r = this.rows.get(prefixId);
+    if (!r) throw new Error(`prefix ${prefixId} is not in the run's dataset`);
+    return r;
+  }
+}
+
+const stores = new Map<string, RunStore>();
+
+/** The store of a run directory, shared within a worker process. */
+export function storeFor(dir: string): RunStore {
+  let s = stores.get(dir);
+  if (!s) {
+    s = new RunStore(dir);
+    stores.set(dir, s);
+  }
+  return s;
+}
+
+/** Writes a file atomically (temporary name, then rename), so a crash never leaves half an artifact. */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, content);
+  await rename(tmp, file);
+}

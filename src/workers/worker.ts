@@ -1,0 +1,44 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { DEFAULT_TASK_QUEUE } from '../config/schema';
+import { temporalSettings } from './connection';
+
+/** Options of a worker process: the queues it polls and, for tests, an existing connection. */
+export interface ProbeWorkerOptions {
+  taskQueues?: string[];
+  connection?: NativeConnection;
+  namespace?: string;
+  /** A bundle made once and shared by several workers (tests). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Most activities at once; each carries several requests in lanes. */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** The path workers load workflows from. */
+export const workflowsPath = require.resolve('../workflows');
+
+/** Creates the workers of one process: one per task queue, each running workflows and activities. */
+export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Worker[]> {
+  const settings = opts.connection ? undefined : temporalSettings();
+  const connection = opts.connection ?? (await NativeConnection.connect(settings!.connectionOptions));
+  const namespace = opts.namespace ?? settings?.namespace ?? 'default';
+  const queues = [...new Set([DEFAULT_TASK_QUEUE, ...(opts.taskQueues ?? [])])];
+  const activities = createActivities();
+  return Promise.all(
+    queues.map((taskQueue) =>
+      Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        activities,
+        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+        maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
+      }),
+    ),
+  );
+}
+
+/** Runs workers until they are shut down (SIGINT/SIGTERM are handled by the SDK). */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}

@@ -1,0 +1,65 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ArmProgress, CompactRecord } from '../experiment/schedule';
+import type { PlanPrefix } from '../experiment/plan';
+import type { Condition } from '../experiment/conditions';
+import type { Summary } from '../experiment/summary';
+import type { ArtifactPaths, SampleError } from '../activities';
+
+/** Progress of one arm, as the run's progress query reports it. */
+export interface ArmStatus extends ArmProgress {
+  status: 'pending' | 'running' | 'completed' | 'failed';
+  updatedAt: string | null;
+  lastError: { message: string; at: string } | null;
+}
+
+/** The answer of the `progress` query on probeRun. */
+export interface RunProgress {
+  runId: string;
+  name: string;
+  phase: 'preparing' | 'running' | 'writing' | 'completed' | 'failed';
+  startedAt: string;
+  arms: Record<string, ArmStatus>;
+}
+
+/** Input of a probeArm child: one arm's plan, ids only (texts are in the run's store). */
+export interface ProbeArmInput {
+  runId: string;
+  parentWorkflowId: string;
+  storeDir: string;
+  arm: string;
+  armTaskQueue: string;
+  judgeTaskQueue: string;
+  armSlots: number;
+  judgeSlots: number;
+  prefixes: PlanPrefix[];
+  samples: number;
+  conditions: Condition[];
+  swap: number[] | null;
+  maxRequestsPerActivity: number;
+  armMaxRetryIntervalSeconds: number;
+  judgeMaxRetryIntervalSeconds: number;
+}
+
+/** What a probeArm child returns: compact records and the samples that failed. */
+export interface ProbeArmResult {
+  arm: string;
+  records: CompactRecord[];
+  errors: SampleError[];
+  batches: number;
+}
+
+/** What probeRun returns. */
+export interface ProbeRunResult {
+  runId: string;
+  artifacts: ArtifactPaths;
+  summary: Summary;
+}
+
+/** Per-arm progress and state for displays. */
+export const progressQuery = defineQuery<RunProgress>('progress');
+/** Sent by an arm child to its run with its latest progress. */
+export const armProgressSignal = defineSignal<[string, ArmProgress]>('armProgress');
+/** Sent by the run to an arm child: judge slots it may use from now on (only ever raised). */
+export const judgeSlotsSignal = defineSignal<[number]>('judgeSlots');
+/** The progress of one arm child. */
+export const armProgressQuery = defineQuery<ArmProgress>('armProgress');

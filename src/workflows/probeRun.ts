@@ -1,0 +1,161 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  executeChild,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, SampleError } from '../activities';
+import type { RunConfig } from '../config/schema';
+import { parseRunConfig, selectRows } from '../config/validate';
+import { ConfigError } from '../config/errors';
+import { CONDITIONS } from '../experiment/conditions';
+import { seededDerangement } from '../experiment/derangement';
+import { hash32 } from '../experiment/rng';
+import type { ScoredRecord } from '../experiment/metrics';
+import { buildSummary } from '../experiment/summary';
+import {
+  armProgressSignal,
+  judgeSlotsSignal,
+  progressQuery,
+  type ProbeArmResult,
+  type ProbeRunResult,
+  type RunProgress,
+} from './api';
+import { storeOptions } from './options';
+import { probeArm } from './probeArm';
+
+const { prepareRun, writeArtifacts } = proxyActivities<Activities>(storeOptions);
+
+/** The workflow id of an arm's child: `<run id>/arm/<arm name>`. */
+export function armWorkflowId(runId: string, arm: string): string {
+  return `${runId}/arm/${arm}`;
+}
+
+/** Splits the judge's slots over arms as evenly as possible, each arm getting at least one. */
+export function splitSlots(total: number, arms: number): number[] {
+  return Array.from({ length: arms }, (_, i) => Math.max(1, Math.floor(total / arms) + (i < total % arms ? 1 : 0)));
+}
+
+function validate(input: unknown): RunConfig {
+  try {
+    return parseRunConfig(input, 'probeRun input');
+  } catch (e) {
+    if (e instanceof ConfigError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidConfig', e.problems);
+    throw e;
+  }
+}
+
+/**
+ * A probe run: validates the resolved config, starts one probeArm child per arm, shares the judge's slots
+ * among them, then computes the summary and has the artifacts written. The run id is this workflow's id.
+ */
+export async function probeRun(input: unknown): Promise<ProbeRunResult> {
+  const config = validate(input);
+  const runId = workflowInfo().workflowId;
+  const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
+  const rows = selectRows(config);
+  const startedAt = new Date(Date.now()).toISOString();
+  const progress: RunProgress = { runId, name: config.name, phase: 'preparing', startedAt, arms: {} };
+  for (const arm of config.arms) {
+    progress.arms[arm.name] = {
+      status: 'pending', updatedAt: null, lastError: null, judgmentsWaiting: 0, errors: 0, inFlight: { arm: 0, judge: 0 },
+      thought: { done: 0, total: 0 }, suffix: { done: 0, total: 0 }, judge: { done: 0, total: 0 },
+    };
+  }
+  setHandler(progressQuery, () => progress);
+  setHandler(armProgressSignal, (arm, p) => {
+    const a = progress.arms[arm];
+    if (a) Object.assign(a, p, { updatedAt: new Date(Date.now()).toISOString() });
+  });
+  upsertMemo({ name: config.name });
+
+  const runConfig = { ...config, dataset: { ...config.dataset, rows, limit: rows.length, shuffle: false } };
+  await prepareRun({ storeDir, runId, config: runConfig });
+
+  const prefixes = rows.map((r, index) => ({ id: r.id, index, ...(r.sourceId ? { sourceId: r.sourceId } : {}) }));
+  const needsSwap = config.conditions.includes('same_arm_swapped_thought');
+  const swaps: Record<string, number[] | null> = {};
+  for (const arm of config.arms) {
+    swaps[arm.name] = needsSwap
+      ? seededDerangement(rows.length, {
+          seed: hash32(`${config.seed}|swap|${arm.name}`),
+          ...(config.dataset.avoidSameSource ? { sourceIds: rows.map((r) => r.sourceId) } : {}),
+        })
+      : null;
+  }
+
+  const slots = splitSlots(config.judge.maxConcurrency, config.arms.length);
+  const running = new Set(config.arms.map((a) => a.name));
+  const mySlots = new Map(config.arms.map((a, i) => [a.name, slots[i]!]));
+  progress.phase = 'running';
+  const results: ProbeArmResult[] = [];
+  await Promise.all(
+    config.arms.map(async (arm) => {
+      progress.arms[arm.name]!.status = 'running';
+      try {
+        const r = await executeChild(probeArm, {
+          workflowId: armWorkflowId(runId, arm.name),
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+          args: [
+            {
+              runId, parentWorkflowId: runId, storeDir, arm: arm.name, armTaskQueue: arm.taskQueue,
+              judgeTaskQueue: workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: mySlots.get(arm.name)!,
+              prefixes, samples: config.samplesPerPrefix, conditions: config.conditions, swap: swaps[arm.name]!,
+              maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
+              armMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,
+              judgeMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,
+            },
+          ],
+        });
+        results.push(r);
+        progress.arms[arm.name]!.status = 'completed';
+      } catch (err) {
+        const a = progress.arms[arm.name]!;
+        a.status = 'failed';
+        a.lastError = { message: String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error).message), at: new Date(Date.now()).toISOString() };
+        progress.phase = 'failed';
+        throw err;
+      }
+      // The judge slots this arm held go to the arms still running.
+      running.delete(arm.name);
+      const freed = mySlots.get(arm.name)!;
+      mySlots.set(arm.name, 0);
+      const others = config.arms.filter((a) => running.has(a.name));
+      const extra = splitSlots(freed, others.length || 1);
+      await Promise.all(
+        others.map((o, i) => {
+          const next = mySlots.get(o.name)! + (freed >= others.length || i < freed ? extra[i]! : 0);
+          mySlots.set(o.name, next);
+          return getExternalWorkflowHandle(armWorkflowId(runId, o.name)).signal(judgeSlotsSignal, next).catch(() => undefined);
+        }),
+      );
+    }),
+  );
+
+  progress.phase = 'writing';
+  const scored: ScoredRecord[] = [];
+  const errors: SampleError[] = [];
+  const byArm = new Map(results.map((r) => [r.arm, r]));
+  for (const arm of config.arms) {
+    const r = byArm.get(arm.name)!;
+    for (const [prefixIndex, sample, ci, reward, thoughtWords, suffixWords] of r.records) {
+      scored.push({ arm: arm.name, condition: CONDITIONS[ci]!, prefixId: rows[prefixIndex]!.id, sample, reward: reward < 0 ? null : (reward as 0 | 1), thoughtWords, suffixWords });
+    }
+    for (const e of r.errors) {
+      errors.push(e);
+      scored.push({ arm: arm.name, condition: e.condition, prefixId: rows[e.prefixIndex]!.id, sample: e.sample, reward: null, thoughtWords: 0, suffixWords: 0 });
+    }
+  }
+  const summary = buildSummary(scored, { runId, armOrder: config.arms.map((a) => a.name) });
+  const swapOut: Record<string, { prefixId: string; thoughtFrom: string }[]> = {};
+  for (const [arm, sw] of Object.entries(swaps)) {
+    if (sw) swapOut[arm] = sw.map((from, i) => ({ prefixId: rows[i]!.id, thoughtFrom: rows[from]!.id }));
+  }
+  const artifacts = await writeArtifacts({ storeDir, runId, summary, swaps: swapOut, errors });
+  progress.phase = 'completed';
+  return { runId, artifacts, summary };
+}

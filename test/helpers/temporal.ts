@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { workflowsPath } from '../../src/workers/worker';
+
+const root = join(__dirname, '..', '..');
+
+/** The temporal CLI that the project's script provides (built once from Go modules when missing). */
+export function temporalBinary(): string {
+  return execFileSync('bash', [join(root, 'infra/temporal/ensure-cli.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+let runtimeInstalled = false;
+
+/** Starts a real Temporal dev server (in memory) for one test file. */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    // Worker state changes are noise in test output; warnings and errors still show.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: temporalBinary() }, extraArgs: ['--log-level', 'error'] },
+  });
+}
+
+/** The workflow bundle, made once per test file. */
+export async function bundle(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import { startSimServer, type SimServer } from '../../src/sim';
+import { createWorkers } from '../../src/workers/worker';
+import { planCounts } from '../../src/experiment/plan';
+import { probeRun } from '../../src/workflows';
+import { bundle, startTemporal } from '../helpers/temporal';
+import { heldoutRows, simConfig } from '../helpers/configs';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
+let sim: SimServer;
+
+beforeAll(async () => {
+  [env, workflowBundle, sim] = await Promise.all([startTemporal(), bundle(), startSimServer({ port: 0, rows: heldoutRows(), latencyMs: 20 })]);
+}, 300_000);
+
+afterAll(async () => {
+  await sim?.close();
+  await env?.teardown();
+});
+
+async function withWorkers<T>(n: number, fn: () => Promise<T>): Promise<T> {
+  const workers: Worker[] = [];
+  for (let i = 0; i < n; i++) workers.push(...(await createWorkers({ connection: env.nativeConnection, workflowBundle })));
+  const running = workers.map((w) => w.run());
+  try {
+    return await fn();
+  } finally {
+    workers.forEach((w) => w.shutdown());
+    await Promise.all(running);
+  }
+}
+
+const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+test('the smoke run completes with request counts equal to the plan and one record per sample', async () => {
+  sim.resetStats();
+  const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought', 'generic_thought'] });
+  const result = await withWorkers(1, () =>
+    env.client.workflow.execute(probeRun, { args: [config], workflowId: 'smoke-1', taskQueue: 'thought-probe' }),
+  );
+  const plan = planCounts(4, 2, config.conditions);
+  const stats = sim.stats();
+  expect(stats.models.think_base!.requests).toBe(plan.thoughts + plan.suffixes);
+  expect(stats.models['qwen-judge']!.requests).toBe(plan.judgments);
+  const records = lines(result.artifacts.samples);
+  expect(records).toHaveLength(plan.judgments);
+  expect(new Set(records.map((r) => `${r.arm}/${r.condition}/${r.prefixId}/${r.sample}`)).size).toBe(plan.judgments);
+  expect(records.every((r) => r.judge.valid && r.error === null && r.simulated === true)).toBe(true);
+  const summary = JSON.parse(readFileSync(result.artifacts.summary, 'utf8'));
+  expect(summary.arms.think_base.conditions.normal_model_thought.n).toBe(8);
+  expect(summary.configHash).toMatch(/^sha256:/);
+  expect(readFileSync(result.artifacts.report, 'utf8')).toContain('## Main Metrics');
+  expect(readFileSync(join(result.artifacts.dir, 'config.json'), 'utf8')).toContain('"configHash"');
+});
+
+test('concurrent requests never exceed the arm and judge caps, with judge capacity shared over arms', async () => {
+  sim.resetStats();
+  const config = simConfig(sim.url, {
+    armNames: ['think_base', 'think_phase3'],
+    dataset: { limit: 6 } as never,
+    arms: ['think_base', 'think_phase3'].map((name) => ({ name, baseURL: sim.url, model: name, maxConcurrency: 3 })),
+    judge: { baseURL: sim.url, model: 'qwen-judge', maxConcurrency: 5 },
+  });
+  await withWorkers(1, () => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'caps-1', taskQueue: 'thought-probe' }));
+  const stats = sim.stats();
+  expect(stats.models.think_base!.peakConcurrent).toBeLessThanOrEqual(3);
+  expect(stats.models.think_phase3!.peakConcurrent).toBeLessThanOrEqual(3);
+  expect(stats.models['qwen-judge']!.peakConcurrent).toBeLessThanOrEqual(5);
+  const plan = planCounts(6, 2, config.conditions);
+  expect(stats.models['qwen-judge']!.requests).toBe(2 * plan.judgments);
+});
+
+test('a wrong judge model name fails the run within seconds, naming the endpoint and the model', async () => {
+  const config = simConfig(sim.url, { judge: { baseURL: sim.url, model: 'qwen-jugde' } });
+  const started = Date.now();
+  const err = await withWorkers(1, () =>
+    env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-judge-1', taskQueue: 'thought-probe' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const text = JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err as Error & { cause?: Error }).cause?.message);
+  let message = '';
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) message += ` ${(e as Error).message}`;
+  expect(message).toContain('qwen-jugde');
+  expect(message).toContain(sim.url);
+  expect(message).toContain('404');
+  expect(text.length).toBeGreaterThan(0);
+  expect(Date.now() - started).toBeLessThan(20_000);
+});
+
+test('a 400 on one sample is recorded as that sample\'s error and the run completes', async () => {
+  const rows = heldoutRows().slice(0, 4);
+  const needle = rows[1]!.prefix.trimEnd() + ' <think></think>';
+  sim.setFaults([{ kind: '400', model: 'think_base', match: needle }]);
+  try {
+    const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought'] });
+    const result = await withWorkers(1, () => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-request-1', taskQueue: 'thought-probe' }));
+    const records = lines(result.artifacts.samples);
+    const failed = records.filter((r) => r.error !== null);
+    expect(failed.map((r) => `${r.condition}/${r.prefixId}`).sort()).toEqual([`blank_thought/${rows[1]!.id}`, `blank_thought/${rows[1]!.id}`]);
+    expect(failed[0].error).toContain('400');
+    expect(failed.every((r) => r.reward === null)).toBe(true);
+    expect(records).toHaveLength(16);
+  } finally {
+    sim.setFaults([]);
+  }
+});
