@@ -3,6 +3,10 @@ import { reportError } from './errors';
 import * as analyze from './analyze';
 import * as config from './config';
 import * as sim from './sim';
+import * as worker from './worker';
+import * as run from './run';
+import * as status from './status';
+import * as demo from './demo';
 
 const program = new Command();
 program
@@ -11,7 +15,7 @@ program
   .exitOverride()
   .showHelpAfterError();
 
-for (const m of [analyze, config, sim]) m.register(program);
+for (const m of [run, status, worker, demo, analyze, config, sim]) m.register(program);
 
 async function main(): Promise<void> {
   try {

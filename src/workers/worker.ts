@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
 import { temporalSettings } from './connection';
@@ -17,8 +17,22 @@ export interface ProbeWorkerOptions {
 /** The path workers load workflows from. */
 export const workflowsPath = require.resolve('../workflows');
 
+let runtimeReady = false;
+
+/** Installs the SDK runtime once per process, logging warnings and errors only (THOUGHT_PROBE_LOG_LEVEL overrides). */
+export function installRuntime(): void {
+  if (runtimeReady) return;
+  runtimeReady = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.THOUGHT_PROBE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  } catch {
+    // Already installed by the embedding process (tests): keep theirs.
+  }
+}
+
 /** Creates the workers of one process: one per task queue, each running workflows and activities. */
 export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Worker[]> {
+  installRuntime();
   const settings = opts.connection ? undefined : temporalSettings();
   const connection = opts.connection ?? (await NativeConnection.connect(settings!.connectionOptions));
   const namespace = opts.namespace ?? settings?.namespace ?? 'default';

@@ -63,3 +63,8 @@ export const armProgressSignal = defineSignal<[string, ArmProgress]>('armProgres
 export const judgeSlotsSignal = defineSignal<[number]>('judgeSlots');
 /** The progress of one arm child. */
 export const armProgressQuery = defineQuery<ArmProgress>('armProgress');
+
+/** The workflow id of an arm's child: `<run id>/arm/<arm name>`. */
+export function armWorkflowId(runId: string, arm: string): string {
+  return `${runId}/arm/${arm}`;
+}

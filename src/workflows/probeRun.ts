@@ -18,6 +18,7 @@ import { hash32 } from '../experiment/rng';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import {
+  armWorkflowId,
   armProgressSignal,
   judgeSlotsSignal,
   progressQuery,
@@ -30,10 +31,6 @@ import { probeArm } from './probeArm';
 
 const { prepareRun, writeArtifacts } = proxyActivities<Activities>(storeOptions);
 
-/** The workflow id of an arm's child: `<run id>/arm/<arm name>`. */
-export function armWorkflowId(runId: string, arm: string): string {
-  return `${runId}/arm/${arm}`;
-}
 
 /** Splits the judge's slots over arms as evenly as possible, each arm getting at least one. */
 export function splitSlots(total: number, arms: number): number[] {

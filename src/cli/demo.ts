@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveConfigFile } from '../config/load';
+import type { RunConfig } from '../config/schema';
+import { startSimServer, loadRows } from '../sim';
+import { ensureDevServer } from '../workers/devServer';
+import { createWorkers } from '../workers/worker';
+import { follow } from './follow';
+import { printResult, startRun } from './run';
+import { connectClient, uiLink } from './temporal';
+import type { ProbeRunResult } from '../workflows/api';
+
+const root = join(__dirname, '..', '..');
+
+/** Options of a demo run. */
+export interface DemoOptions {
+  config: string;
+  latencyMs: number;
+  quiet?: boolean;
+  print?: boolean;
+}
+
+/** Points every arm and the judge of a config at one simulated server. */
+export function pointAtSim(config: RunConfig, url: string): RunConfig {
+  return { ...config, arms: config.arms.map((a) => ({ ...a, baseURL: url })), judge: { ...config.judge, baseURL: url } };
+}
+
+/**
+ * A complete run on the embedded default: a local Temporal dev server (reused or started), the simulated
+ * endpoints and a worker in this process. Returns the result and the run's wall time.
+ */
+export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResult; ms: number; runId: string }> {
+  const say = (s: string) => !opts.quiet && process.stderr.write(`${s}\n`);
+  const server = await ensureDevServer(say);
+  if (server.started) say(`Temporal dev server started (pid ${server.pid}, log ${server.log}); it keeps running for the UI. Stop it with: kill ${server.pid}`);
+  const base = resolveConfigFile(opts.config);
+  const sim = await startSimServer({ port: 0, rows: await loadRows(join(root, 'examples/data/heldout.jsonl')), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model });
+  say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
+  const workers = await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) });
+  const running = workers.map((w) => w.run());
+  try {
+    const client = await connectClient();
+    const runId = `${base.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+    const started = Date.now();
+    const handle = await startRun(client, pointAtSim(base, sim.url), runId);
+    say(`run ${runId}: ${uiLink(client.options.namespace, runId)}`);
+    const result = await follow(handle, opts.quiet);
+    const ms = Date.now() - started;
+    if (opts.print !== false) {
+      printResult(result);
+      process.stdout.write(`\ncompleted in ${(ms / 1000).toFixed(1)} s (simulated endpoints); Temporal UI: ${uiLink(client.options.namespace, runId)}\n`);
+    }
+    return { result, ms, runId };
+  } finally {
+    workers.forEach((w) => w.shutdown());
+    await Promise.all(running);
+    await sim.close();
+  }
+}
+
+/** Registers `thought-probe demo`. */
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('run the note-shaped experiment end to end on a local dev server and simulated endpoints')
+    .option('--config <file>', 'demo config', join(root, 'examples/demo.yaml'))
+    .option('--latency-ms <ms>', 'simulated latency per request', (v) => Number(v), 100)
+    .action(async (opts: { config: string; latencyMs: number }) => {
+      await runDemo({ config: opts.config, latencyMs: opts.latencyMs });
+      // The worker's native runtime may hold the loop open a moment longer than needed.
+      process.exit(0);
+    });
+}

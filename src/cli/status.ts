@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { armWorkflowId, progressQuery, type ProbeRunResult, type RunProgress } from '../workflows/api';
+import { connectClient, uiLink } from './temporal';
+import { printResult } from './run';
+
+/** A pending activity of an arm child, as `status` and `debug` show it. */
+export interface PendingActivityView {
+  workflowId: string;
+  activityId: string;
+  state: string;
+  attempt: number;
+  lastFailure?: string;
+  lastFailureAt?: string;
+  lastHeartbeatAt?: string;
+}
+
+/** The pending activities of a run's arm children, with their attempts and last failures. */
+export async function pendingActivities(client: Client, runId: string, arms: string[]): Promise<PendingActivityView[]> {
+  const out: PendingActivityView[] = [];
+  for (const arm of arms) {
+    const id = armWorkflowId(runId, arm);
+    const d = await client.workflow.getHandle(id).describe().catch(() => undefined);
+    for (const p of d?.raw.pendingActivities ?? []) {
+      const ts = (t?: { seconds?: unknown } | null) => (t?.seconds ? new Date(Number(t.seconds) * 1000).toISOString() : undefined);
+      out.push({
+        workflowId: id,
+        activityId: p.activityId ?? '',
+        state: String(p.state ?? ''),
+        attempt: p.attempt ?? 0,
+        lastFailure: p.lastFailure?.message ?? undefined,
+        lastFailureAt: ts(p.lastAttemptCompleteTime as never),
+        lastHeartbeatAt: ts(p.lastHeartbeatTime as never),
+      });
+    }
+  }
+  return out;
+}
+
+function pct(done: number, total: number) {
+  return total === 0 ? '-' : `${done}/${total}`;
+}
+
+/** Renders a run's progress and the failures of activities still retrying. */
+export function renderStatus(p: RunProgress, pending: PendingActivityView[], status: string): string {
+  const lines = [`run ${p.runId} (${p.name}): ${status}, phase ${p.phase}, started ${p.startedAt}`];
+  lines.push('arm                  thoughts      suffixes      judged        waiting  state');
+  for (const [arm, a] of Object.entries(p.arms)) {
+    lines.push(`${arm.padEnd(20)} ${pct(a.thought.done, a.thought.total).padEnd(13)} ${pct(a.suffix.done, a.suffix.total).padEnd(13)} ${pct(a.judge.done, a.judge.total).padEnd(13)} ${String(a.judgmentsWaiting).padEnd(8)} ${a.status}${a.lastError ? ` (last error ${a.lastError.at}: ${a.lastError.message})` : ''}`);
+  }
+  const failing = pending.filter((x) => x.lastFailure);
+  if (failing.length) {
+    const first = failing.reduce((a, b) => ((a.lastFailureAt ?? '') < (b.lastFailureAt ?? '') ? a : b));
+    const last = failing.reduce((a, b) => ((a.lastFailureAt ?? '') > (b.lastFailureAt ?? '') ? a : b));
+    lines.push(`retrying: ${failing.length} activities failing (oldest since ${first.lastFailureAt ?? '?'}); last error ${last.lastFailureAt ?? '?'}: ${last.lastFailure}`);
+    for (const f of failing.slice(0, 5)) lines.push(`  ${f.activityId} attempt ${f.attempt}: ${f.lastFailure}`);
+  }
+  return lines.join('\n');
+}
+
+/** Registers `thought-probe status` and `thought-probe result`. */
+export function register(program: Command): void {
+  program
+    .command('status')
+    .argument('<runId>')
+    .description('show a run\'s progress per arm and stage, and what is retrying')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, opts: { json?: boolean }) => {
+      const client = await connectClient();
+      const handle = client.workflow.getHandle(runId);
+      const d = await handle.describe();
+      const p = await handle.query(progressQuery);
+      const pending = await pendingActivities(client, runId, Object.keys(p.arms));
+      if (opts.json) process.stdout.write(`${JSON.stringify({ status: d.status.name, progress: p, pending }, null, 2)}\n`);
+      else process.stdout.write(`${renderStatus(p, pending, d.status.name)}\n  ${uiLink(client.options.namespace, runId)}\n`);
+    });
+  program
+    .command('result')
+    .argument('<runId>')
+    .description('wait for a run and print its report and artifact paths')
+    .action(async (runId: string) => {
+      const client = await connectClient();
+      printResult((await client.workflow.getHandle(runId).result()) as ProbeRunResult);
+    });
+}
