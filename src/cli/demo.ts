@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
-import { startSimServer, loadRows } from '../sim';
+import { spawnSim } from '../sim/process';
 import { ensureDevServer } from '../workers/devServer';
 import { createWorkers } from '../workers/worker';
 import { follow } from './follow';
@@ -34,7 +34,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   const server = await ensureDevServer(say);
   if (server.started) say(`Temporal dev server started (pid ${server.pid}, log ${server.log}); it keeps running for the UI. Stop it with: kill ${server.pid}`);
   const base = resolveConfigFile(opts.config);
-  const sim = await startSimServer({ port: 0, rows: await loadRows(join(root, 'examples/data/heldout.jsonl')), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model });
+  // The endpoints run in their own process, as model servers would, so they do not share this one's CPU time.
+  const sim = await spawnSim({ dataset: join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model });
   say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
   const workers = await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) });
   const running = workers.map((w) => w.run());
@@ -54,7 +55,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   } finally {
     workers.forEach((w) => w.shutdown());
     await Promise.all(running);
-    await sim.close();
+    await sim.stop();
   }
 }
 

@@ -110,7 +110,7 @@ const BatchingSchema = z.strictObject({
     .number()
     .int()
     .positive()
-    .default(32)
+    .default(64)
     .describe('requests one activity may carry under backlog; 1 = one request per activity'),
 });
 

@@ -91,6 +91,7 @@ export class ArmScheduler {
   private inFlight = { arm: 0, judge: 0 };
   private judgeSlots: number;
   private seq = 0;
+  private armBatchesDone = 0;
   private done = { thought: 0, suffix: 0, judge: 0 };
   private readonly totals: { thought: number; suffix: number; judge: number };
 
@@ -202,7 +203,8 @@ export class ArmScheduler {
     const judgeFree = this.judgeSlots - this.inFlight.judge;
     const judgeReady = this.readyJudgments.length;
     if (judgeFree > 0 && judgeReady > 0) {
-      const perLane = Math.max(1, Math.floor(judgeReady / judgeFree));
+      // Judge results feed nothing downstream, so its batches may be long: fewer round trips per request.
+      const perLane = Math.max(1, Math.min(16, Math.floor(judgeReady / judgeFree)));
       for (const b of this.plan('judge', judgeFree, judgeReady, perLane)) {
         out.push(this.batch('judge', b.lanes, this.take(this.readyJudgments, b.items)));
       }
@@ -210,12 +212,17 @@ export class ArmScheduler {
     const armFree = this.opts.armSlots - this.inFlight.arm;
     const armReady = this.readySuffixes.length + this.readyThoughts.length;
     if (armFree > 0 && armReady > 0) {
-      // While the judge has little waiting, generation batches stay small so its work arrives early.
+      // The first generation batches are small so the judge gets work early; then they double with every
+      // round, because each activity costs a round trip and the arm, not only the judge, must keep up.
       const judgeBacklog = this.readyJudgments.length;
-      const perLane = Math.max(1, Math.min(8, Math.floor(judgeBacklog / Math.max(1, this.judgeSlots))));
+      const ramp = 2 ** Math.floor(this.armBatchesDone / 2);
+      const perLane = Math.max(1, Math.min(8, Math.max(ramp, Math.floor(judgeBacklog / Math.max(1, this.judgeSlots)))));
       for (const b of this.plan('arm', armFree, armReady, perLane)) {
-        const items = this.take(this.readySuffixes, b.items);
-        if (items.length < b.items) items.push(...this.take(this.readyThoughts, b.items - items.length));
+        // Suffixes feed the judge at once; thoughts unlock two suffixes each. Once the judge has a backlog,
+        // thoughts go first so that normal and swapped suffixes are ready before the judge runs dry.
+        const [first, second] = judgeBacklog >= 2 * this.judgeSlots ? [this.readyThoughts, this.readySuffixes] : [this.readySuffixes, this.readyThoughts];
+        const items = this.take(first, b.items);
+        if (items.length < b.items) items.push(...this.take(second, b.items - items.length));
         out.push(this.batch('arm', b.lanes, items));
       }
     }
@@ -259,6 +266,7 @@ export class ArmScheduler {
   /** Records the results of a finished generation batch and makes their dependents ready. */
   completeGeneration(seq: number, results: GenerationResult[]): void {
     this.release(seq);
+    this.armBatchesDone++;
     for (const r of results) {
       if (r.stage === 'thought') {
         this.done.thought++;

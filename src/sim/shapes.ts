@@ -71,6 +71,9 @@ export function usageChunk(r: Reply): object {
 export function pieces(text: string): string[] {
   const toks = text.match(/\s*\S+/g) ?? [];
   const out: string[] = [];
-  for (let i = 0; i < toks.length; i += 4) out.push(toks.slice(i, i + 4).join(''));
+  // At most 8 chunks per response: enough to exercise streaming and stall detection, few enough that a
+  // simulated server under hundreds of concurrent streams measures the client, not its own timer churn.
+  const per = Math.max(4, Math.ceil(toks.length / 8));
+  for (let i = 0; i < toks.length; i += per) out.push(toks.slice(i, i + per).join(''));
   return out;
 }

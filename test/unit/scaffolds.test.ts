@@ -39,7 +39,7 @@ describe('genericThoughtFor', () => {
   });
 
   it('works with a scaffold list of another length', () => {
-    expect(genericThoughtFor(['x', 'y', 'z'], 4, 1)).toBe('y');
+    expect(genericThoughtFor(['x', 'y', 'z'], 4, 1)).toBe('z');
     expect(genericThoughtFor(['only'], 17, 3)).toBe('only');
   });
 
