@@ -26,7 +26,18 @@ export class RunStore {
     return join(this.dir, 'store', arm, `${kind}.jsonl`);
   }
 
-  private async refresh(file: string): Promise<FileIndex> {
+  private readonly refreshing = new Map<string, Promise<FileIndex>>();
+
+  /** Reads what other writers appended since the last read; one read per file at a time, so none is skipped. */
+  private refresh(file: string): Promise<FileIndex> {
+    const previous = this.refreshing.get(file) ?? Promise.resolve(undefined);
+    const next = previous.then(() => this.readNew(file));
+    // A failed read must not poison later ones.
+    this.refreshing.set(file, next.catch(() => undefined) as Promise<FileIndex>);
+    return next;
+  }
+
+  private async readNew(file: string): Promise<FileIndex> {
     let idx = this.indexes.get(file);
     if (!idx) {
       idx = { offset: 0, entries: new Map() };
