@@ -47,6 +47,10 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
       let simulated = s.simulated;
       const started = Date.now();
       while (reward === null && attempts <= j.invalidRetries) {
+        // A signal per call, linked to the activity's: the client adds a listener per request and keeps it.
+        const call = new AbortController();
+        const onCancel = () => call.abort(signal.reason);
+        signal.addEventListener('abort', onCancel);
         const res = await client.chat.completions.create(
           {
             model: j.model,
@@ -56,8 +60,8 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
             max_tokens: j.maxTokens,
             seed: requestSeed(config.seed, input.arm, item.prefixId, item.sample, 'judge', condition, attempts),
           },
-          { signal },
-        );
+          { signal: call.signal },
+        ).finally(() => signal.removeEventListener('abort', onCancel));
         attempts++;
         raw = res.choices?.[0]?.message?.content ?? '';
         if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
@@ -84,7 +88,7 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
       });
     }
     return { prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: rec.reward, attempts: rec.judge.attempts, error: rec.error };
-  });
+  }, j.maxOutageSeconds);
   return outcomes.map((o, i) => {
     if (o.ok) return o.value;
     const it = input.items[i]!;

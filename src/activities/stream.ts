@@ -96,5 +96,8 @@ export async function streamText(
     clearTimeout(timer);
     cancel.removeEventListener('abort', onCancel);
   }
+  // The openai client ends an aborted stream quietly: a cut-short text must never pass for a finished one.
+  if (stalled) throw new StallError(stallMs / 1000);
+  if (abort.signal.aborted) throw cancel.reason ?? new Error('generation cancelled');
   return { text, finishReason, usage, simulated, ms: Date.now() - started };
 }
