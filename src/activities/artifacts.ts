@@ -1,8 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunConfig } from '../config/schema';
-import { configHash } from '../config/load';
+import { canonicalJson, configHash } from '../config/load';
 import { orderConditions } from '../experiment/metrics';
 import { renderReport } from '../experiment/report';
 import type { SampleRecord } from '../experiment/records';
@@ -11,33 +12,93 @@ import { sampleKey } from './generate';
 import type { RecordEntry } from './judge';
 import { storeFor, writeFileAtomic } from './store';
 
-/** Input of prepareRun: where the run's files go and the config they come from. */
+/** Input of prepareRun: where the run's files go, the config they come from, and earlier runs to reuse. */
 export interface PrepareRunInput {
   storeDir: string;
   runId: string;
   config: RunConfig;
+  resumeFrom?: { runId: string; storeDir: string }[];
+}
+
+/** How much stored work a resumed run took over from earlier runs, per arm. */
+export type Reused = Record<string, { thoughts: number; suffixes: number; records: number }>;
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+/** What a thought or suffix of an arm depends on: if equal, stored generations can be reused. */
+export function generationKey(config: RunConfig, arm: string): string | null {
+  const a = config.arms.find((x) => x.name === arm);
+  if (!a) return null;
+  const { temperature, topP, thoughtMaxTokens, suffixMaxTokens } = config.generation;
+  return hashOf({ seed: config.seed, rows: config.dataset.rows, samples: config.samplesPerPrefix, genericThoughts: config.genericThoughts, prompt: config.prompt, sampling: { temperature, topP, thoughtMaxTokens, suffixMaxTokens }, model: a.model });
+}
+
+/** What a judgment depends on beyond its suffix: if equal too, stored records can be reused. */
+export function judgeKey(config: RunConfig): string {
+  const { model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries } = config.judge;
+  return hashOf({ model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries });
+}
+
+async function copyLines(from: string, to: string): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(from, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+  // Only whole lines: a line torn by a crash is left behind and redone.
+  const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+  if (!whole) return 0;
+  await mkdir(dirname(to), { recursive: true });
+  await appendFile(to, whole);
+  return whole.split('\n').length - 1;
 }
 
 /** Writes config.json (the resolved config and its hash) into the run directory; the store's activities read it. */
-export async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string }> {
+export async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string; reused: Reused }> {
   const hash = configHash(input.config);
   await mkdir(input.storeDir, { recursive: true });
   const file = join(input.storeDir, 'config.json');
   try {
-    const existing = JSON.parse(await readFile(file, 'utf8')) as { configHash: string };
+    const existing = JSON.parse(await readFile(file, 'utf8')) as { configHash: string; reused?: Reused };
     if (existing.configHash !== hash) {
       throw ApplicationFailure.nonRetryable(
         `${input.storeDir} already holds a run with a different config (${existing.configHash}); choose another run name or output.dir`,
         'RunDirectoryConflict',
       );
     }
-    return { configHash: hash };
+    // Prepared before (this is a retry): config.json is written last, so the copies below are complete.
+    return { configHash: hash, reused: existing.reused ?? {} };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  const reused: Reused = {};
+  for (const prev of input.resumeFrom ?? []) {
+    let old: RunConfig;
+    try {
+      old = (JSON.parse(await readFile(join(prev.storeDir, 'config.json'), 'utf8')) as { config: RunConfig }).config;
+    } catch {
+      throw ApplicationFailure.nonRetryable(`cannot resume from ${prev.runId}: ${prev.storeDir}/config.json is missing (was output.dir changed?)`, 'RunDirectoryConflict');
+    }
+    const sameJudge = judgeKey(old) === judgeKey(input.config);
+    for (const arm of input.config.arms) {
+      const key = generationKey(input.config, arm.name);
+      if (key === null || key !== generationKey(old, arm.name)) continue;
+      const r = (reused[arm.name] ??= { thoughts: 0, suffixes: 0, records: 0 });
+      const from = (kind: string) => join(prev.storeDir, 'store', arm.name, `${kind}.jsonl`);
+      const to = (kind: string) => join(input.storeDir, 'store', arm.name, `${kind}.jsonl`);
+      r.thoughts += await copyLines(from('thoughts'), to('thoughts'));
+      r.suffixes += await copyLines(from('suffixes'), to('suffixes'));
+      if (sameJudge) r.records += await copyLines(from('records'), to('records'));
+    }
+  }
   // Configs name environment variables for keys and never hold secrets themselves.
-  await writeFileAtomic(file, `${JSON.stringify({ runId: input.runId, configHash: hash, config: input.config }, null, 2)}\n`);
-  return { configHash: hash };
+  const resumedFrom = (input.resumeFrom ?? []).map((p) => p.runId);
+  await writeFileAtomic(file, `${JSON.stringify({ runId: input.runId, configHash: hash, resumedFrom, reused, config: input.config }, null, 2)}\n`);
+  return { configHash: hash, reused };
 }
 
 /** A sample that ended in an error before it could be judged. */
@@ -69,13 +130,14 @@ export interface ArtifactPaths {
 }
 
 /** Writes samples.jsonl (one record per arm x condition x prefix x sample, unique), summary.json, report.md and swap.json. */
-export async function writeArtifacts(input: WriteArtifactsInput): Promise<ArtifactPaths> {
+export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ paths: ArtifactPaths; summary: Summary }> {
   const store = storeFor(input.storeDir);
   const config = await store.runConfig();
   const rows = config.dataset.rows!;
   const conditions = orderConditions(config.conditions);
   const errors = new Map(input.errors.map((e) => [`${e.arm}\u0000${sampleKey(rows[e.prefixIndex]!.id, e.sample, e.condition)}`, e]));
   const lines: string[] = [];
+  const contributors = new Set<string>();
   let simulated = false;
   for (const arm of config.arms) {
     const stored = new Map((await store.all<RecordEntry>(arm.name, 'records')).map((r) => [r.key, r]));
@@ -88,6 +150,7 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<Artifa
           if (hit) {
             const { key: _key, ...rest } = hit;
             record = rest;
+            contributors.add(hit.runId);
             simulated ||= hit.simulated === true;
           } else {
             const e = errors.get(`${arm.name}\u0000${key}`);
@@ -102,7 +165,10 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<Artifa
       }
     }
   }
-  const summary: Summary = { ...input.summary, simulated: input.summary.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
+  // A resumed run names every run whose records it contains, its own last.
+  const prepared = JSON.parse(await readFile(join(input.storeDir, 'config.json'), 'utf8')) as { resumedFrom?: string[] };
+  const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
+  const summary: Summary = { ...input.summary, runIds, simulated: input.summary.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
   const paths: ArtifactPaths = {
     dir: input.storeDir,
     samples: join(input.storeDir, 'samples.jsonl'),
@@ -115,7 +181,8 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<Artifa
   await writeFileAtomic(paths.swap, `${JSON.stringify(input.swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await writeFileAtomic(paths.report, renderReport(summary));
-  return paths;
+  // The workflow's copy of the summary leaves out the config (its texts stay in config.json).
+  return { paths, summary: { ...summary, config: null } };
 }
 
 function redactRows(config: RunConfig): unknown {

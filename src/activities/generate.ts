@@ -107,7 +107,7 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
       });
     }
     return { stage: 'suffix', prefixIndex: item.prefixIndex, sample: item.sample, condition, error: null, thoughtWords: wordCount(entry.thought), suffixWords: wordCount(entry.suffix) };
-  });
+  }, arm.maxOutageSeconds);
   return outcomes.map((o, i) => {
     if (o.ok) return o.value;
     const it = input.items[i]!;

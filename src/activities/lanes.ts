@@ -2,6 +2,16 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { classify, toFailure, type Classified, type EndpointRef } from './errors';
 
+/** The error type of a batch whose endpoint has been failing for longer than its outage budget. */
+export const OUTAGE_BUDGET_EXCEEDED = 'OutageBudgetExceeded';
+
+/** What a batch checkpoints in its heartbeat details. */
+export interface BatchCheckpoint<R> {
+  done?: [number, ItemOutcome<R>][];
+  outageSince?: number;
+  lastError?: string;
+}
+
 /** The outcome of one request of a batch: its result, or the error recorded for that sample. */
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: string };
 
@@ -16,20 +26,28 @@ export async function runLanes<I, R>(
   lanes: number,
   ep: EndpointRef,
   work: (item: I, index: number, signal: AbortSignal) => Promise<R>,
+  maxOutageSeconds?: number,
 ): Promise<ItemOutcome<R>[]> {
   const ctx = Context.current();
-  const previous = (ctx.info.heartbeatDetails as { done?: [number, ItemOutcome<R>][] } | undefined)?.done ?? [];
-  const done = new Map<number, ItemOutcome<R>>(previous);
+  const previous = (ctx.info.heartbeatDetails as BatchCheckpoint<R> | undefined) ?? {};
+  const done = new Map<number, ItemOutcome<R>>(previous.done ?? []);
+  // When the endpoint started failing, carried from attempt to attempt, so status can say "down since".
+  let outageSince = previous.outageSince;
+  let lastError = previous.lastError;
+  if (outageSince !== undefined && maxOutageSeconds !== undefined && Date.now() - outageSince > maxOutageSeconds * 1000) {
+    throw ApplicationFailure.create({
+      message: `${ep.role} ${ep.baseURL} has been failing since ${new Date(outageSince).toISOString()}, longer than maxOutageSeconds ${maxOutageSeconds}: ${lastError ?? ''}`,
+      type: OUTAGE_BUDGET_EXCEEDED,
+      nonRetryable: true,
+      details: [{ since: outageSince, lastError }],
+    });
+  }
   const pending = items.map((_, i) => i).filter((i) => !done.has(i));
   let failure: Exclude<Classified, { kind: 'sample' }> | undefined;
-  let dirty = true;
-  const beat = () => {
-    ctx.heartbeat({ done: [...done.entries()] });
-    dirty = false;
-  };
+  const beat = () => ctx.heartbeat({ done: [...done.entries()], outageSince, lastError } satisfies BatchCheckpoint<R>);
   beat();
   // Heartbeat often enough that a dead worker is noticed within the heartbeat timeout; the SDK throttles sends.
-  const ticker = setInterval(() => (dirty ? beat() : ctx.heartbeat({ done: [...done.entries()] })), 1000);
+  const ticker = setInterval(beat, 1000);
   const lane = async () => {
     for (;;) {
       if (failure || ctx.cancellationSignal.aborted) return;
@@ -37,6 +55,7 @@ export async function runLanes<I, R>(
       if (i === undefined) return;
       try {
         done.set(i, { ok: true, value: await work(items[i]!, i, ctx.cancellationSignal) });
+        outageSince = undefined;
       } catch (err) {
         if (err instanceof ApplicationFailure) {
           failure ??= { kind: err.nonRetryable ? 'fatal' : 'retry', message: err.message, type: err.type ?? 'Error' } as Classified as Exclude<Classified, { kind: 'sample' }>;
@@ -46,7 +65,6 @@ export async function runLanes<I, R>(
         if (c.kind === 'sample') done.set(i, { ok: false, error: c.message });
         else failure ??= c;
       }
-      dirty = true;
     }
   };
   try {
@@ -54,6 +72,11 @@ export async function runLanes<I, R>(
   } finally {
     clearInterval(ticker);
   }
+  if (failure?.kind === 'retry') {
+    outageSince ??= Date.now();
+    lastError = failure.message;
+  }
+  // The SDK sends these last details with the failure, so the next attempt resumes from them.
   beat();
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
   if (failure) throw toFailure(failure);

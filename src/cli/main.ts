@@ -7,6 +7,7 @@ import * as worker from './worker';
 import * as run from './run';
 import * as status from './status';
 import * as demo from './demo';
+import * as resume from './resume';
 
 const program = new Command();
 program
@@ -15,7 +16,7 @@ program
   .exitOverride()
   .showHelpAfterError();
 
-for (const m of [run, status, worker, demo, analyze, config, sim]) m.register(program);
+for (const m of [run, status, resume, worker, demo, analyze, config, sim]) m.register(program);
 
 async function main(): Promise<void> {
   try {

@@ -4,7 +4,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { resolveConfigFile } from '../config/load';
 import { DEFAULT_TASK_QUEUE, type RunConfig } from '../config/schema';
 import { renderReport } from '../experiment/report';
-import type { ProbeRunResult } from '../workflows/api';
+import type { ProbeRunOptions, ProbeRunResult } from '../workflows/api';
 import { InputError } from './errors';
 import { follow } from './follow';
 import { connectClient, uiLink } from './temporal';
@@ -28,10 +28,10 @@ export async function chooseRunId(client: Client, name: string): Promise<string>
 }
 
 /** Starts a probeRun for a resolved config and returns its handle. */
-export async function startRun(client: Client, config: RunConfig, runId: string) {
+export async function startRun(client: Client, config: RunConfig, runId: string, options?: ProbeRunOptions) {
   try {
     return await client.workflow.start('probeRun', {
-      args: [config],
+      args: options ? [config, options] : [config],
       taskQueue: DEFAULT_TASK_QUEUE,
       workflowId: runId,
       memo: { name: config.name },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { armWorkflowId, progressQuery, type ProbeRunResult, type RunProgress } from '../workflows/api';
 import { connectClient, uiLink } from './temporal';
 import { printResult } from './run';
@@ -13,6 +14,10 @@ export interface PendingActivityView {
   lastFailure?: string;
   lastFailureAt?: string;
   lastHeartbeatAt?: string;
+  /** When the endpoint of this batch started failing (from its heartbeat checkpoint). */
+  outageSince?: string;
+  /** Requests of the batch already finished and checkpointed. */
+  checkpointed?: number;
 }
 
 /** The pending activities of a run's arm children, with their attempts and last failures. */
@@ -23,8 +28,19 @@ export async function pendingActivities(client: Client, runId: string, arms: str
     const d = await client.workflow.getHandle(id).describe().catch(() => undefined);
     for (const p of d?.raw.pendingActivities ?? []) {
       const ts = (t?: { seconds?: unknown } | null) => (t?.seconds ? new Date(Number(t.seconds) * 1000).toISOString() : undefined);
+      let checkpoint: { outageSince?: number; done?: unknown[] } | undefined;
+      const hb = p.heartbeatDetails?.payloads?.[0];
+      if (hb) {
+        try {
+          checkpoint = defaultPayloadConverter.fromPayload(hb as never) as typeof checkpoint;
+        } catch {
+          checkpoint = undefined;
+        }
+      }
       out.push({
         workflowId: id,
+        ...(checkpoint?.outageSince ? { outageSince: new Date(checkpoint.outageSince).toISOString() } : {}),
+        ...(checkpoint?.done ? { checkpointed: checkpoint.done.length } : {}),
         activityId: p.activityId ?? '',
         state: String(p.state ?? ''),
         attempt: p.attempt ?? 0,
@@ -48,12 +64,16 @@ export function renderStatus(p: RunProgress, pending: PendingActivityView[], sta
   for (const [arm, a] of Object.entries(p.arms)) {
     lines.push(`${arm.padEnd(20)} ${pct(a.thought.done, a.thought.total).padEnd(13)} ${pct(a.suffix.done, a.suffix.total).padEnd(13)} ${pct(a.judge.done, a.judge.total).padEnd(13)} ${String(a.judgmentsWaiting).padEnd(8)} ${a.status}${a.lastError ? ` (last error ${a.lastError.at}: ${a.lastError.message})` : ''}`);
   }
+  for (const [arm, a] of Object.entries(p.arms)) {
+    if (a.paused) lines.push(`PAUSED ${arm}: the ${a.paused.endpoint} exceeded its outage budget at ${a.paused.since}: ${a.paused.message}\n  all work is kept; continue with: thought-probe resume ${p.runId}`);
+  }
   const failing = pending.filter((x) => x.lastFailure);
   if (failing.length) {
-    const first = failing.reduce((a, b) => ((a.lastFailureAt ?? '') < (b.lastFailureAt ?? '') ? a : b));
+    const sinces = failing.map((f) => f.outageSince ?? f.lastFailureAt ?? '').filter(Boolean).sort();
     const last = failing.reduce((a, b) => ((a.lastFailureAt ?? '') > (b.lastFailureAt ?? '') ? a : b));
-    lines.push(`retrying: ${failing.length} activities failing (oldest since ${first.lastFailureAt ?? '?'}); last error ${last.lastFailureAt ?? '?'}: ${last.lastFailure}`);
-    for (const f of failing.slice(0, 5)) lines.push(`  ${f.activityId} attempt ${f.attempt}: ${f.lastFailure}`);
+    const waiting = Object.values(p.arms).reduce((n, a) => n + a.judgmentsWaiting, 0);
+    lines.push(`OUTAGE: ${failing.length} activities retrying since ${sinces[0] ?? '?'}; ${waiting} judgments waiting; last error ${last.lastFailureAt ?? '?'}: ${last.lastFailure}`);
+    for (const f of failing.slice(0, 5)) lines.push(`  ${f.activityId} attempt ${f.attempt}${f.checkpointed ? `, ${f.checkpointed} requests checkpointed` : ''}: ${f.lastFailure}`);
   }
   return lines.join('\n');
 }

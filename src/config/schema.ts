@@ -57,6 +57,7 @@ const ArmSchema = z.strictObject({
   maxConcurrency: z.number().int().positive().default(16).describe('most requests in flight to this server at once'),
   taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE).describe('task queue of the workers that reach this server'),
   maxOutageSeconds: z.number().positive().optional().describe('pause the run when this server is down longer (off by default)'),
+  maxRetryIntervalSeconds: z.number().positive().default(60).describe('longest wait between retries while this server is down'),
 });
 
 const JudgeSchema = z.strictObject({

@@ -151,7 +151,8 @@ export class ArmScheduler {
       thought: { done: this.done.thought, total: this.totals.thought },
       suffix: { done: this.done.suffix, total: this.totals.suffix },
       judge: { done: this.done.judge + this.errorRecords.length, total: this.totals.judge },
-      judgmentsWaiting: this.readyJudgments.length,
+      // Suffixes that exist and are not judged yet: queued, or in a judge batch still running (or retrying).
+      judgmentsWaiting: this.readyJudgments.length + [...this.running.values()].reduce((n, b) => n + (b.endpoint === 'judge' ? b.items.length : 0), 0),
       inFlight: { ...this.inFlight },
       errors: this.errorRecords.length,
     };
@@ -235,6 +236,17 @@ export class ArmScheduler {
     this.running.delete(seq);
     this.inFlight[b.endpoint] -= b.lanes;
     return b;
+  }
+
+  /** Puts the items of a running batch back in front of their queues (the batch will not finish; it is retried later). */
+  requeue(seq: number): void {
+    const b = this.release(seq);
+    const thoughts = b.items.filter((i) => i.stage === 'thought');
+    const suffixes = b.items.filter((i) => i.stage === 'suffix');
+    const judgments = b.items.filter((i) => i.stage === 'judge');
+    this.readyThoughts.unshift(...thoughts);
+    this.readySuffixes.unshift(...suffixes);
+    this.readyJudgments.unshift(...judgments);
   }
 
   private failSuffix(prefixIndex: number, sample: number, condition: Condition, error: string): void {

@@ -5,8 +5,20 @@ import type { Condition } from '../experiment/conditions';
 import type { Summary } from '../experiment/summary';
 import type { ArtifactPaths, SampleError } from '../activities';
 
+/** Why an arm stopped scheduling: an endpoint failed for longer than its outage budget. */
+export interface PauseInfo {
+  endpoint: 'arm' | 'judge';
+  since: string;
+  message: string;
+}
+
+/** What an arm child reports to its run. */
+export interface ArmReport extends ArmProgress {
+  paused: PauseInfo | null;
+}
+
 /** Progress of one arm, as the run's progress query reports it. */
-export interface ArmStatus extends ArmProgress {
+export interface ArmStatus extends ArmReport {
   status: 'pending' | 'running' | 'completed' | 'failed';
   updatedAt: string | null;
   lastError: { message: string; at: string } | null;
@@ -48,6 +60,11 @@ export interface ProbeArmResult {
   batches: number;
 }
 
+/** Options of a run beyond its config: earlier runs whose stored work it reuses. */
+export interface ProbeRunOptions {
+  resumeFrom?: string[];
+}
+
 /** What probeRun returns. */
 export interface ProbeRunResult {
   runId: string;
@@ -58,11 +75,15 @@ export interface ProbeRunResult {
 /** Per-arm progress and state for displays. */
 export const progressQuery = defineQuery<RunProgress>('progress');
 /** Sent by an arm child to its run with its latest progress. */
-export const armProgressSignal = defineSignal<[string, ArmProgress]>('armProgress');
+export const armProgressSignal = defineSignal<[string, ArmReport]>('armProgress');
+/** Sent by the run to its other arms when one arm failed: finish what is in flight, then stop. */
+export const stopSignal = defineSignal<[string]>('stop');
+/** Continues a run (and its arms) paused by an outage budget. */
+export const resumeSignal = defineSignal('resume');
 /** Sent by the run to an arm child: judge slots it may use from now on (only ever raised). */
 export const judgeSlotsSignal = defineSignal<[number]>('judgeSlots');
 /** The progress of one arm child. */
-export const armProgressQuery = defineQuery<ArmProgress>('armProgress');
+export const armProgressQuery = defineQuery<ArmReport>('armProgress');
 
 /** The workflow id of an arm's child: `<run id>/arm/<arm name>`. */
 export function armWorkflowId(runId: string, arm: string): string {

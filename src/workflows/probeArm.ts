@@ -1,15 +1,33 @@
 import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, ApplicationFailure, ActivityFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ArmScheduler, type Batch } from '../experiment/schedule';
-import { armProgressQuery, armProgressSignal, judgeSlotsSignal, type ProbeArmInput, type ProbeArmResult } from './api';
+import {
+  armProgressQuery,
+  armProgressSignal,
+  judgeSlotsSignal,
+  resumeSignal,
+  stopSignal,
+  type ArmReport,
+  type PauseInfo,
+  type ProbeArmInput,
+  type ProbeArmResult,
+} from './api';
 import { generationOptions, judgeOptions } from './options';
 
 // Progress goes to the run at most this often (each signal is an event in both histories).
 const PROGRESS_EVERY_MS = 2000;
+// Raised by an activity whose endpoint has failed for longer than the configured outage budget.
+const OUTAGE_BUDGET_EXCEEDED = 'OutageBudgetExceeded';
+
+function failureOf(err: unknown): { type?: string; message: string } {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return { type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined, message: (cause as Error)?.message ?? String(cause) };
+}
 
 /**
  * One arm of a run: schedules every thought, suffix and judgment of the arm's plan as activities, within the
  * arm server's and the judge's slots, with no barriers between stages. Returns ids, rewards and word counts.
+ * An endpoint down for longer than its outage budget pauses the arm (keeping its work) until `resume`.
  */
 export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   const genOpts = generationOptions(input.armTaskQueue, input.armMaxRetryIntervalSeconds);
@@ -26,12 +44,23 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   });
   let changed = true;
   let fatal: unknown;
+  let paused: PauseInfo | null = null;
   let batches = 0;
+  const reportOf = (): ArmReport => ({ ...scheduler.progress(), paused });
   setHandler(judgeSlotsSignal, (slots) => {
     scheduler.setJudgeSlots(slots);
     changed = true;
   });
-  setHandler(armProgressQuery, () => scheduler.progress());
+  setHandler(resumeSignal, () => {
+    paused = null;
+    changed = true;
+  });
+  let stopping: string | undefined;
+  setHandler(stopSignal, (reason) => {
+    stopping ??= reason;
+    changed = true;
+  });
+  setHandler(armProgressQuery, reportOf);
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
   let lastSent = 0;
   const report = (force: boolean): Promise<void> | undefined => {
@@ -39,11 +68,13 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     if (!force && now - lastSent < PROGRESS_EVERY_MS) return undefined;
     lastSent = now;
     // Progress is advisory: a lost signal (the run already closing) must not fail the arm.
-    return parent.signal(armProgressSignal, input.arm, scheduler.progress()).catch(() => undefined);
+    return parent.signal(armProgressSignal, input.arm, reportOf()).catch(() => undefined);
   };
 
+  let inFlight = 0;
   const start = (b: Batch) => {
     batches++;
+    inFlight++;
     // A proxy per batch, so the activity id names the arm, stage and first sample it carries.
     const done =
       b.endpoint === 'arm'
@@ -55,10 +86,19 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
             .then((r) => scheduler.completeJudge(b.seq, r));
     done.then(
       () => {
+        inFlight--;
         changed = true;
       },
       (err: unknown) => {
-        fatal ??= err;
+        inFlight--;
+        const f = failureOf(err);
+        if (f.type === OUTAGE_BUDGET_EXCEEDED) {
+          scheduler.requeue(b.seq);
+          paused ??= { endpoint: b.endpoint, since: new Date(Date.now()).toISOString(), message: f.message };
+          void report(true);
+        } else {
+          fatal ??= err;
+        }
         changed = true;
       },
     );
@@ -67,11 +107,13 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   while (!scheduler.isDone()) {
     await condition(() => changed);
     changed = false;
-    if (fatal !== undefined) {
-      const cause = fatal instanceof ActivityFailure && fatal.cause ? fatal.cause : fatal;
-      throw ApplicationFailure.nonRetryable(`arm ${input.arm}: ${(cause as Error).message}`, 'ArmFailed');
+    if (fatal !== undefined || stopping !== undefined) {
+      // Let batches in flight finish (their results are stored and reused by a resumed run), then fail.
+      await condition(() => inFlight === 0, '60 seconds');
+      if (fatal !== undefined) throw ApplicationFailure.nonRetryable(`arm ${input.arm}: ${failureOf(fatal).message}`, 'ArmFailed');
+      throw ApplicationFailure.nonRetryable(`arm ${input.arm} stopped: ${stopping}`, 'ArmStopped');
     }
-    for (const b of scheduler.nextBatches()) start(b);
+    if (paused === null) for (const b of scheduler.nextBatches()) start(b);
     // Not awaited: scheduling never waits for a progress signal to be delivered.
     void report(false);
   }

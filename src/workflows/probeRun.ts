@@ -22,6 +22,9 @@ import {
   armProgressSignal,
   judgeSlotsSignal,
   progressQuery,
+  resumeSignal,
+  stopSignal,
+  type ProbeRunOptions,
   type ProbeArmResult,
   type ProbeRunResult,
   type RunProgress,
@@ -50,7 +53,7 @@ function validate(input: unknown): RunConfig {
  * A probe run: validates the resolved config, starts one probeArm child per arm, shares the judge's slots
  * among them, then computes the summary and has the artifacts written. The run id is this workflow's id.
  */
-export async function probeRun(input: unknown): Promise<ProbeRunResult> {
+export async function probeRun(input: unknown, options: ProbeRunOptions = {}): Promise<ProbeRunResult> {
   const config = validate(input);
   const runId = workflowInfo().workflowId;
   const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
@@ -59,7 +62,7 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
   const progress: RunProgress = { runId, name: config.name, phase: 'preparing', startedAt, arms: {} };
   for (const arm of config.arms) {
     progress.arms[arm.name] = {
-      status: 'pending', updatedAt: null, lastError: null, judgmentsWaiting: 0, errors: 0, inFlight: { arm: 0, judge: 0 },
+      status: 'pending', updatedAt: null, lastError: null, paused: null, judgmentsWaiting: 0, errors: 0, inFlight: { arm: 0, judge: 0 },
       thought: { done: 0, total: 0 }, suffix: { done: 0, total: 0 }, judge: { done: 0, total: 0 },
     };
   }
@@ -68,10 +71,20 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
     const a = progress.arms[arm];
     if (a) Object.assign(a, p, { updatedAt: new Date(Date.now()).toISOString() });
   });
-  upsertMemo({ name: config.name });
+  upsertMemo({ name: config.name, ...(options.resumeFrom?.length ? { resumeFrom: options.resumeFrom.join(',') } : {}) });
+  const running = new Set(config.arms.map((a) => a.name));
+  setHandler(resumeSignal, () => {
+    for (const a of Object.values(progress.arms)) a.paused = null;
+    for (const arm of running) void getExternalWorkflowHandle(armWorkflowId(runId, arm)).signal(resumeSignal).catch(() => undefined);
+  });
 
   const runConfig = { ...config, dataset: { ...config.dataset, rows, limit: rows.length, shuffle: false } };
-  await prepareRun({ storeDir, runId, config: runConfig });
+  await prepareRun({
+    storeDir,
+    runId,
+    config: runConfig,
+    resumeFrom: (options.resumeFrom ?? []).map((id) => ({ runId: id, storeDir: `${config.output.dir.replace(/\/+$/, '')}/${id}` })),
+  });
 
   const prefixes = rows.map((r, index) => ({ id: r.id, index, ...(r.sourceId ? { sourceId: r.sourceId } : {}) }));
   const needsSwap = config.conditions.includes('same_arm_swapped_thought');
@@ -86,11 +99,11 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
   }
 
   const slots = splitSlots(config.judge.maxConcurrency, config.arms.length);
-  const running = new Set(config.arms.map((a) => a.name));
   const mySlots = new Map(config.arms.map((a, i) => [a.name, slots[i]!]));
   progress.phase = 'running';
   const results: ProbeArmResult[] = [];
-  await Promise.all(
+  let firstFailure: unknown;
+  const settled = await Promise.allSettled(
     config.arms.map(async (arm) => {
       progress.arms[arm.name]!.status = 'running';
       try {
@@ -103,7 +116,7 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
               judgeTaskQueue: workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: mySlots.get(arm.name)!,
               prefixes, samples: config.samplesPerPrefix, conditions: config.conditions, swap: swaps[arm.name]!,
               maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
-              armMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,
+              armMaxRetryIntervalSeconds: arm.maxRetryIntervalSeconds,
               judgeMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,
             },
           ],
@@ -115,6 +128,14 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
         a.status = 'failed';
         a.lastError = { message: String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error).message), at: new Date(Date.now()).toISOString() };
         progress.phase = 'failed';
+        running.delete(arm.name);
+        if (firstFailure === undefined) {
+          firstFailure = err;
+          // The other arms finish what they have in flight (so a resumed run reuses it), then stop.
+          for (const other of running) {
+            void getExternalWorkflowHandle(armWorkflowId(runId, other)).signal(stopSignal, `arm ${arm.name} failed`).catch(() => undefined);
+          }
+        }
         throw err;
       }
       // The judge slots this arm held go to the arms still running.
@@ -132,6 +153,8 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
       );
     }),
   );
+  if (firstFailure !== undefined) throw firstFailure;
+  void settled;
 
   progress.phase = 'writing';
   const scored: ScoredRecord[] = [];
@@ -152,7 +175,7 @@ export async function probeRun(input: unknown): Promise<ProbeRunResult> {
   for (const [arm, sw] of Object.entries(swaps)) {
     if (sw) swapOut[arm] = sw.map((from, i) => ({ prefixId: rows[i]!.id, thoughtFrom: rows[from]!.id }));
   }
-  const artifacts = await writeArtifacts({ storeDir, runId, summary, swaps: swapOut, errors });
+  const written = await writeArtifacts({ storeDir, runId, summary, swaps: swapOut, errors });
   progress.phase = 'completed';
-  return { runId, artifacts, summary };
+  return { runId, artifacts: written.paths, summary: written.summary };
 }

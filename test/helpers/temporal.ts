@@ -17,7 +17,7 @@ let runtimeInstalled = false;
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     // Worker state changes are noise in test output; warnings and errors still show.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createLocal({
