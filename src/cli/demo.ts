@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { resolveConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { spawnSim } from '../sim/process';
+import type { FaultRule, SimStats } from '../sim/types';
 import { ensureDevServer } from '../workers/devServer';
 import { createWorkers } from '../workers/worker';
 import { follow } from './follow';
@@ -18,6 +19,8 @@ export interface DemoOptions {
   latencyMs: number;
   quiet?: boolean;
   print?: boolean;
+  /** Faults for the simulated endpoints (benchmarks of outages). */
+  faults?: FaultRule[];
 }
 
 /** Points every arm and the judge of a config at one simulated server. */
@@ -29,13 +32,13 @@ export function pointAtSim(config: RunConfig, url: string): RunConfig {
  * A complete run on the embedded default: a local Temporal dev server (reused or started), the simulated
  * endpoints and a worker in this process. Returns the result and the run's wall time.
  */
-export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResult; ms: number; runId: string }> {
+export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResult; ms: number; runId: string; simStats: SimStats }> {
   const say = (s: string) => !opts.quiet && process.stderr.write(`${s}\n`);
   const server = await ensureDevServer(say);
   if (server.started) say(`Temporal dev server started (pid ${server.pid}, log ${server.log}); it keeps running for the UI. Stop it with: kill ${server.pid}`);
   const base = resolveConfigFile(opts.config);
   // The endpoints run in their own process, as model servers would, so they do not share this one's CPU time.
-  const sim = await spawnSim({ dataset: join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model });
+  const sim = await spawnSim({ dataset: join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults });
   say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
   const workers = await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) });
   const running = workers.map((w) => w.run());
@@ -51,7 +54,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
       printResult(result);
       process.stdout.write(`\ncompleted in ${(ms / 1000).toFixed(1)} s (simulated endpoints); Temporal UI: ${uiLink(client.options.namespace, runId)}\n`);
     }
-    return { result, ms, runId };
+    return { result, ms, runId, simStats: await sim.stats() };
   } finally {
     workers.forEach((w) => w.shutdown());
     await Promise.all(running);

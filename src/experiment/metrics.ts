@@ -1,5 +1,7 @@
 import { BASELINE, CONDITIONS } from './conditions';
 import { wordCount } from './words';
+import { hash32 } from './rng';
+import { clusterMeanCI, mcnemarExactPValue, pairedBootstrapCI, signFlipPValue, signTestPValue } from './stats';
 
 /** The part of a record that metrics use: ids, reward and word counts (what a workflow carries). */
 export interface ScoredRecord {
@@ -40,11 +42,17 @@ export interface ConditionMetrics {
   avgSuffixWords: number;
   /** Prefixes with at least one valid record. */
   prefixes: number;
+  /** 95% cluster (by prefix) confidence interval of rewardMean. */
+  rewardMeanCI: [number, number] | null;
 }
 
 /** Prefix-level sensitivity of the baseline over one intervention. */
 export interface SensitivityMetrics {
   mean: number | null;
+  /** 95% paired bootstrap interval over prefixes (10,000 draws, seeded). */
+  ci: [number, number] | null;
+  /** Two-sided sign-flip permutation p-value of the mean. */
+  pPermutation: number | null;
   prefixes: number;
 }
 
@@ -53,6 +61,10 @@ export interface WinRateMetrics {
   normalBetter: number | null;
   interventionBetter: number | null;
   tie: number | null;
+  /** Exact two-sided sign test on the win counts (ties dropped). */
+  pSignTest: number | null;
+  /** Exact McNemar test on prefix-level any-success (baseline vs intervention). */
+  pMcNemarAnySuccess: number | null;
   prefixes: number;
 }
 
@@ -112,6 +124,7 @@ export function conditionMetrics(records: ScoredRecord[]): ConditionMetrics {
     byPrefix.set(r.prefixId, list);
   }
   const prefixes = byPrefix.size;
+  const rewardMeanCI = clusterMeanCI([...byPrefix.values()]);
   const pMeans = [...byPrefix.values()].map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
   return {
     n,
@@ -126,6 +139,7 @@ export function conditionMetrics(records: ScoredRecord[]): ConditionMetrics {
     avgThoughtWords: n === 0 ? 0 : records.reduce((a, r) => a + r.thoughtWords, 0) / n,
     avgSuffixWords: n === 0 ? 0 : records.reduce((a, r) => a + r.suffixWords, 0) / n,
     prefixes,
+    rewardMeanCI,
   };
 }
 
@@ -139,17 +153,29 @@ export function pairedPrefixMeans(normal: ScoredRecord[], intervention: ScoredRe
     .map((k) => ({ prefixId: k, normal: a.get(k)!, intervention: b.get(k)! }));
 }
 
-/** Sensitivity and win rates of the baseline over one intervention. */
-export function comparison(normal: ScoredRecord[], intervention: ScoredRecord[]): { sensitivity: SensitivityMetrics; winRates: WinRateMetrics } {
+/** Sensitivity and win rates of the baseline over one intervention, with their uncertainty (seeded). */
+export function comparison(normal: ScoredRecord[], intervention: ScoredRecord[], seed = 4337): { sensitivity: SensitivityMetrics; winRates: WinRateMetrics } {
   const pairs = pairedPrefixMeans(normal, intervention);
   const m = pairs.length;
-  const share = (pred: (p: (typeof pairs)[number]) => boolean) => (m === 0 ? null : pairs.filter(pred).length / m);
+  const count = (pred: (p: (typeof pairs)[number]) => boolean) => pairs.filter(pred).length;
+  const share = (pred: (p: (typeof pairs)[number]) => boolean) => (m === 0 ? null : count(pred) / m);
+  const diffs = pairs.map((p) => p.normal - p.intervention);
+  // Any-success per prefix is "prefix mean > 0": a prefix has a success exactly when its mean is positive.
+  const onlyNormal = count((p) => p.normal > 0 && p.intervention === 0);
+  const onlyIntervention = count((p) => p.normal === 0 && p.intervention > 0);
   return {
-    sensitivity: { mean: mean(pairs.map((p) => p.normal - p.intervention)), prefixes: m },
+    sensitivity: {
+      mean: mean(diffs),
+      ci: pairedBootstrapCI(diffs, { seed }),
+      pPermutation: signFlipPValue(diffs, { seed }),
+      prefixes: m,
+    },
     winRates: {
       normalBetter: share((p) => p.normal > p.intervention),
       interventionBetter: share((p) => p.normal < p.intervention),
       tie: share((p) => p.normal === p.intervention),
+      pSignTest: m === 0 ? null : signTestPValue(count((p) => p.normal > p.intervention), count((p) => p.normal < p.intervention)),
+      pMcNemarAnySuccess: m === 0 ? null : mcnemarExactPValue(onlyNormal, onlyIntervention),
       prefixes: m,
     },
   };
@@ -168,8 +194,8 @@ export function groupRecords<R extends ScoredRecord>(records: R[]): Map<string, 
   return arms;
 }
 
-/** Every metric of EXPERIMENT.md (without uncertainty) for a set of records. */
-export function computeMetrics(records: ScoredRecord[], armOrder: string[] = []): Metrics {
+/** Every metric of EXPERIMENT.md, uncertainty included, for a set of records (bootstrap and permutation seeded from `seed`). */
+export function computeMetrics(records: ScoredRecord[], armOrder: string[] = [], seed = 4337): Metrics {
   const grouped = groupRecords(records);
   const arms = [...armOrder.filter((a) => grouped.has(a)), ...[...grouped.keys()].filter((a) => !armOrder.includes(a))];
   const out: Metrics = { arms: {} };
@@ -182,7 +208,7 @@ export function computeMetrics(records: ScoredRecord[], armOrder: string[] = [])
     if (normal) {
       for (const c of names) {
         if (c === BASELINE) continue;
-        const cmp = comparison(normal, conds.get(c)!);
+        const cmp = comparison(normal, conds.get(c)!, hash32(`${seed}|${arm}|${c}`));
         armMetrics.sensitivity[c] = cmp.sensitivity;
         armMetrics.winRates[c] = cmp.winRates;
       }

@@ -74,5 +74,81 @@ export function renderReport(summary: Summary): string {
     }
     out.push('');
   }
+
+  out.push(...uncertaintySection(summary, interventions));
   return out.join('\n');
+}
+
+const ALPHA = 0.05;
+
+function fmtCI(ci: [number, number] | null | undefined): string {
+  return ci ? `[${formatRate(ci[0])}, ${formatRate(ci[1])}]` : 'n/a';
+}
+
+function fmtP(p: number | null | undefined): string {
+  if (p === null || p === undefined) return 'n/a';
+  return p < 0.0001 ? '<0.0001' : formatRate(p);
+}
+
+const CLAIM: Record<string, string> = {
+  blank_thought: 'its own thought beats a blank thought',
+  generic_thought: 'its own thought beats a generic scaffold',
+  same_arm_swapped_thought: "swapping in another prefix's thought lowers reward",
+};
+
+const REVERSE: Record<string, string> = {
+  blank_thought: 'a blank thought beats its own thought',
+  generic_thought: 'a generic scaffold beats its own thought',
+  same_arm_swapped_thought: "another prefix's thought beats its own",
+};
+
+/**
+ * The uncertainty tables and one plain sentence per arm and claim: supported when the 95% paired bootstrap
+ * interval excludes zero and the sign-flip permutation p-value is below 0.05, not supported otherwise.
+ */
+function uncertaintySection(summary: Summary, interventions: string[]): string[] {
+  const out: string[] = [];
+  const arms = Object.entries(summary.arms);
+  out.push('## Uncertainty', '');
+  out.push('Reward means with 95% confidence intervals clustered by prefix:', '');
+  out.push(row(['Arm', 'Condition', 'Reward mean', '95% CI', 'Prefixes', 'Invalid judge rate']));
+  out.push(row(['---', '---', '---:', '---:', '---:', '---:']));
+  for (const [arm, m] of arms) {
+    for (const [cond, c] of Object.entries(m.conditions)) {
+      out.push(row([code(arm), code(cond), formatRate(c.rewardMean), fmtCI(c.rewardMeanCI), String(c.prefixes), formatRate(c.invalidJudgeRate)]));
+    }
+  }
+  out.push('');
+  if (interventions.length === 0) return out;
+  out.push('Sensitivity (normal minus intervention, per prefix) with a paired bootstrap over prefixes (10,000 draws), a sign-flip permutation test, an exact sign test on the prefix wins and an exact McNemar test on prefix-level any-success:', '');
+  out.push(row(['Arm', 'Intervention', 'Sensitivity', '95% CI', 'p (permutation)', 'Wins / losses / ties', 'p (sign test)', 'p (McNemar)']));
+  out.push(row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:']));
+  for (const [arm, m] of arms) {
+    for (const c of interventions) {
+      const sens = m.sensitivity[c];
+      const w = m.winRates[c];
+      if (!sens || !w) continue;
+      const k = (x: number | null) => (x === null ? '-' : String(Math.round(x * w.prefixes)));
+      out.push(row([code(arm), code(c), formatSigned(sens.mean), fmtCI(sens.ci), fmtP(sens.pPermutation), `${k(w.normalBetter)} / ${k(w.interventionBetter)} / ${k(w.tie)}`, fmtP(w.pSignTest), fmtP(w.pMcNemarAnySuccess)]));
+    }
+  }
+  out.push('');
+  out.push('## What this run supports', '');
+  out.push(`A claim is supported when the 95% paired bootstrap interval excludes zero and the permutation p-value is below ${ALPHA}.`, '');
+  for (const c of interventions) {
+    if (!CLAIM[c]) continue;
+    for (const [arm, m] of arms) {
+      const sens = m.sensitivity[c];
+      if (!sens || sens.mean === null || !sens.ci) continue;
+      const evidence = `sensitivity ${formatSigned(sens.mean)}, 95% CI ${fmtCI(sens.ci)}, p = ${fmtP(sens.pPermutation)}, ${sens.prefixes} prefixes`;
+      const significant = sens.pPermutation !== null && sens.pPermutation < ALPHA;
+      let verdict: string;
+      if (sens.ci[0] > 0 && significant) verdict = `${CLAIM[c]}: supported`;
+      else if (sens.ci[1] < 0 && significant) verdict = `${CLAIM[c]}: not supported; the reverse is (${REVERSE[c]})`;
+      else verdict = `${CLAIM[c]}: not supported (the interval includes zero or p >= ${ALPHA})`;
+      out.push(`- ${code(arm)}: ${verdict} (${evidence}).`);
+    }
+  }
+  out.push('');
+  return out;
 }

@@ -30,11 +30,13 @@ export interface SummaryOptions {
   config?: unknown;
   configHash?: string | null;
   armOrder?: string[];
+  /** Seed of the bootstrap and permutation draws (the run seed). */
+  seed?: number;
 }
 
 /** Builds summary.json's content from scored records. */
 export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Summary {
-  const metrics = computeMetrics(records, opts.armOrder);
+  const metrics = computeMetrics(records, opts.armOrder, opts.seed);
   const invalid = records.filter((r) => r.reward === null).length;
   return {
     runId: opts.runId,

@@ -1,17 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { FaultRule, SimStats } from './types';
 
 /** A simulated server running in a child process, like a real model server would. */
 export interface SimProcess {
   url: string;
   child: ChildProcess;
+  /** The server's request counters (GET /stats). */
+  stats(): Promise<SimStats>;
   stop(): Promise<void>;
 }
 
 /** Starts `thought-probe sim` in its own process on a free port and waits for its URL. */
-export function spawnSim(args: { dataset: string; latencyMs: number; armModels: string[]; judgeModel: string }): Promise<SimProcess> {
+export function spawnSim(args: { dataset: string; latencyMs: number; armModels: string[]; judgeModel: string; faults?: FaultRule[] }): Promise<SimProcess> {
   const bin = join(__dirname, '..', '..', 'bin', 'thought-probe.js');
-  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--dataset', args.dataset, '--latency-ms', String(args.latencyMs), '--arm-models', args.armModels.join(','), '--judge-model', args.judgeModel], {
+  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--dataset', args.dataset, '--latency-ms', String(args.latencyMs), '--arm-models', args.armModels.join(','), '--judge-model', args.judgeModel, ...(args.faults ?? []).flatMap((f) => ['--fault', JSON.stringify(f)])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -26,6 +29,7 @@ export function spawnSim(args: { dataset: string; latencyMs: number; armModels: 
       resolve({
         url: m[1]!,
         child,
+        stats: async () => (await fetch(`${m[1]!.replace(/\/v1$/, '')}/stats`)).json() as Promise<SimStats>,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

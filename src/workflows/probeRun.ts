@@ -170,7 +170,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
       scored.push({ arm: arm.name, condition: e.condition, prefixId: rows[e.prefixIndex]!.id, sample: e.sample, reward: null, thoughtWords: 0, suffixWords: 0 });
     }
   }
-  const summary = buildSummary(scored, { runId, armOrder: config.arms.map((a) => a.name) });
+  const summary = buildSummary(scored, { runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
   const swapOut: Record<string, { prefixId: string; thoughtFrom: string }[]> = {};
   for (const [arm, sw] of Object.entries(swaps)) {
     if (sw) swapOut[arm] = sw.map((from, i) => ({ prefixId: rows[i]!.id, thoughtFrom: rows[from]!.id }));

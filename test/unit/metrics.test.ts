@@ -117,6 +117,7 @@ describe('conditionMetrics', () => {
       avgThoughtWords: 3,
       avgSuffixWords: 4,
       prefixes: 0,
+      rewardMeanCI: null,
     });
   });
 
@@ -134,7 +135,8 @@ describe('comparison', () => {
     const { sensitivity, winRates } = comparison(normalA, blankA);
     expect(sensitivity.prefixes).toBe(2);
     expect(sensitivity.mean).toBeCloseTo(-1 / 6, 15);
-    expect(winRates).toEqual({ normalBetter: 0.5, interventionBetter: 0.5, tie: 0, prefixes: 2 });
+    // One win each: the two-sided sign test on (1, 1) is min(1, 2 * 3/4) = 1; McNemar on at most one discordant pair is 1.
+    expect(winRates).toEqual({ normalBetter: 0.5, interventionBetter: 0.5, tie: 0, pSignTest: 1, pMcNemarAnySuccess: 1, prefixes: 2 });
   });
 
   it('counts equal prefix means as ties (generic)', () => {
@@ -157,8 +159,8 @@ describe('comparison', () => {
 
   it('gives null means and rates when no prefix is in both', () => {
     const { sensitivity, winRates } = comparison(recs('A', N, [['p1', 1]]), recs('A', B, [['p2', 0]]));
-    expect(sensitivity).toEqual({ mean: null, prefixes: 0 });
-    expect(winRates).toEqual({ normalBetter: null, interventionBetter: null, tie: null, prefixes: 0 });
+    expect(sensitivity).toEqual({ mean: null, ci: null, pPermutation: null, prefixes: 0 });
+    expect(winRates).toEqual({ normalBetter: null, interventionBetter: null, tie: null, pSignTest: null, pMcNemarAnySuccess: null, prefixes: 0 });
   });
 });
 

@@ -54,7 +54,8 @@ describe('renderReport', () => {
   it('fills the main metrics table in condition order with rates to 4 decimals and words to 1', () => {
     const md = renderReport(buildSummary(records(true), { runId: 'full' }));
     expect(md).toContain('| Arm | Condition | Reward mean | Any-success prefix rate | Avg thought words | Avg suffix words |');
-    const rows = md.split('\n').filter((l) => l.startsWith('| `think_base` | `'));
+    const main = md.slice(md.indexOf('## Main Metrics'), md.indexOf('## Causal Sensitivity'));
+    const rows = main.split('\n').filter((l) => l.startsWith('| `think_base` | `'));
     expect(rows).toEqual([
       '| `think_base` | `normal_model_thought` | 0.5000 | 0.5000 | 11.5 | 20.5 |',
       '| `think_base` | `blank_thought` | 0.0000 | 0.0000 | 0.0 | 0.0 |',
@@ -89,5 +90,24 @@ describe('renderReport', () => {
   it('lists the run ids after a resume', () => {
     const md = renderReport(buildSummary(records(false), { runId: 'r2', runIds: ['r1', 'r2'] }));
     expect(md).toContain('Records from runs: `r1`, `r2`.');
+  });
+
+  it('states per arm whether each claim is supported, from the interval and the permutation p-value', () => {
+    const md = renderReport(buildSummary(records(true), { runId: 'full' }));
+    expect(md).toContain('## What this run supports');
+    // Two prefixes cannot support anything: the sign-flip p-value of two positive differences is 2/4.
+    expect(md).toMatch(/- `think_base`: swapping in another prefix's thought lowers reward: not supported/);
+    expect(md).toContain('| Arm | Intervention | Sensitivity | 95% CI | p (permutation) |');
+  });
+
+  it('calls a claim supported when every prefix agrees: 12 prefixes give a sign-flip p of 2/4096', () => {
+    const scored = Array.from({ length: 12 }, (_, i) => [
+      { arm: 'a', condition: 'normal_model_thought', prefixId: `p${i}`, sample: 0, reward: 1 as const, thoughtWords: 3, suffixWords: 5 },
+      { arm: 'a', condition: 'same_arm_swapped_thought', prefixId: `p${i}`, sample: 0, reward: 0 as const, thoughtWords: 3, suffixWords: 5 },
+    ]).flat();
+    const summary = buildSummary(scored, { runId: 'strong' });
+    expect(summary.arms.a!.sensitivity.same_arm_swapped_thought!.pPermutation).toBeCloseTo(2 / 4096, 12);
+    expect(summary.arms.a!.sensitivity.same_arm_swapped_thought!.ci).toEqual([1, 1]);
+    expect(renderReport(summary)).toContain("- `a`: swapping in another prefix's thought lowers reward: supported (sensitivity +1.0000, 95% CI [1.0000, 1.0000], p = 0.0005, 12 prefixes).");
   });
 });
