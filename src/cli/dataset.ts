@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { splitDocuments, type DocumentInput } from '../experiment/split';
+import { InputError } from './errors';
+import { writeFilesAtomically } from './io';
+import { basename, dirname } from 'node:path';
+
+const DocumentSchema = z.looseObject({ id: z.string().min(1), text: z.string().min(1), sourceId: z.string().min(1).optional() });
+
+function positive(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InputError(`${name}: must be a whole number of at least 1, got "${v}"`);
+    return n;
+  };
+}
+
+/** Reads documents `{id, text, sourceId?}` from JSONL; a bad line is an InputError naming it. */
+export function readDocuments(file: string): DocumentInput[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`DOCS: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const docs: DocumentInput[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      problems.push(`${file}: line ${i + 1}: not valid JSON`);
+      return;
+    }
+    const r = DocumentSchema.safeParse(value);
+    if (!r.success) problems.push(`${file}: line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'document'}: ${x.message}`).join('; ')} (expected {"id", "text", "sourceId"?})`);
+    else docs.push({ id: r.data.id, text: r.data.text, ...(r.data.sourceId ? { sourceId: r.data.sourceId } : {}) });
+  });
+  if (problems.length) throw new InputError(`malformed documents file; nothing was written\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
+  return docs;
+}
+
+/** Registers `thought-probe dataset split`. */
+export function register(program: Command): void {
+  const dataset = program.command('dataset').description('prepare held-out datasets');
+  dataset
+    .command('split')
+    .argument('<docs>', 'JSONL of documents {"id", "text", "sourceId"?}')
+    .description('cut documents into rows {id, prefix, suffix, sourceId} of exact word counts')
+    .requiredOption('--prefix-words <n>', 'words per prefix', positive('--prefix-words'))
+    .requiredOption('--suffix-words <n>', 'words per true suffix', positive('--suffix-words'))
+    .option('--out <file>', 'write the rows here instead of stdout')
+    .action((file: string, opts: { prefixWords: number; suffixWords: number; out?: string }) => {
+      const { rows, skipped } = splitDocuments(readDocuments(file), { prefixWords: opts.prefixWords, suffixWords: opts.suffixWords });
+      const text = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+      if (opts.out) writeFilesAtomically(dirname(opts.out), { [basename(opts.out)]: text });
+      else process.stdout.write(text);
+      process.stderr.write(`${rows.length} rows${skipped.length ? `; skipped ${skipped.length}: ${skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}` : ''}\n`);
+    });
+}
