@@ -64,6 +64,13 @@ export function renderStatus(p: RunProgress, pending: PendingActivityView[], sta
   for (const [arm, a] of Object.entries(p.arms)) {
     lines.push(`${arm.padEnd(20)} ${pct(a.thought.done, a.thought.total).padEnd(13)} ${pct(a.suffix.done, a.suffix.total).padEnd(13)} ${pct(a.judge.done, a.judge.total).padEnd(13)} ${String(a.judgmentsWaiting).padEnd(8)} ${a.status}${a.lastError ? ` (last error ${a.lastError.at}: ${a.lastError.message})` : ''}`);
   }
+  const rewardLines = Object.entries(p.arms).filter(([, a]) => Object.keys(a.rewards ?? {}).length > 0);
+  if (rewardLines.length) {
+    lines.push('running reward means (valid judgments so far):');
+    for (const [arm, a] of rewardLines) {
+      lines.push(`  ${arm.padEnd(20)} ${Object.entries(a.rewards).map(([c, r]) => `${c} ${r.mean === null ? 'n/a' : r.mean.toFixed(4)} (${r.valid})`).join('  ')}`);
+    }
+  }
   for (const [arm, a] of Object.entries(p.arms)) {
     if (a.paused) lines.push(`PAUSED ${arm}: the ${a.paused.endpoint} exceeded its outage budget at ${a.paused.since}: ${a.paused.message}\n  all work is kept; continue with: thought-probe resume ${p.runId}`);
   }

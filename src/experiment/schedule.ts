@@ -63,6 +63,8 @@ export interface ArmProgress {
   judgmentsWaiting: number;
   inFlight: { arm: number; judge: number };
   errors: number;
+  /** Running reward means of the judgments so far, per condition (valid judgments only). */
+  rewards: Record<string, { judged: number; valid: number; mean: number | null }>;
 }
 
 interface SlotState {
@@ -92,6 +94,7 @@ export class ArmScheduler {
   private judgeSlots: number;
   private seq = 0;
   private armBatchesDone = 0;
+  private readonly rewardSums = new Map<string, { judged: number; valid: number; sum: number }>();
   private done = { thought: 0, suffix: 0, judge: 0 };
   private readonly totals: { thought: number; suffix: number; judge: number };
 
@@ -155,6 +158,9 @@ export class ArmScheduler {
       judgmentsWaiting: this.readyJudgments.length + [...this.running.values()].reduce((n, b) => n + (b.endpoint === 'judge' ? b.items.length : 0), 0),
       inFlight: { ...this.inFlight },
       errors: this.errorRecords.length,
+      rewards: Object.fromEntries(
+        [...this.rewardSums].map(([c, r]) => [c, { judged: r.judged, valid: r.valid, mean: r.valid === 0 ? null : r.sum / r.valid }]),
+      ),
     };
   }
 
@@ -313,6 +319,13 @@ export class ArmScheduler {
         continue;
       }
       this.done.judge++;
+      const sums = this.rewardSums.get(r.condition) ?? { judged: 0, valid: 0, sum: 0 };
+      sums.judged++;
+      if (r.reward !== null) {
+        sums.valid++;
+        sums.sum += r.reward;
+      }
+      this.rewardSums.set(r.condition, sums);
       const s = this.suffixes.get(itemKey('suffix', r.prefixIndex, r.sample, r.condition)) ?? {};
       this.records.push([
         r.prefixIndex,

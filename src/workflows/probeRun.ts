@@ -62,7 +62,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
   const progress: RunProgress = { runId, name: config.name, phase: 'preparing', startedAt, arms: {} };
   for (const arm of config.arms) {
     progress.arms[arm.name] = {
-      status: 'pending', updatedAt: null, lastError: null, paused: null, judgmentsWaiting: 0, errors: 0, inFlight: { arm: 0, judge: 0 },
+      status: 'pending', updatedAt: null, lastError: null, paused: null, rewards: {}, judgmentsWaiting: 0, errors: 0, inFlight: { arm: 0, judge: 0 },
       thought: { done: 0, total: 0 }, suffix: { done: 0, total: 0 }, judge: { done: 0, total: 0 },
     };
   }
