@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readFile, writeFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig, DatasetRow } from '../config/schema';
 
@@ -43,16 +43,17 @@ export class RunStore {
       idx = { offset: 0, entries: new Map() };
       this.indexes.set(file, idx);
     }
-    let fh;
+    // One stat when nothing was appended (the common case); the file is opened only when it grew.
+    let size: number;
     try {
-      fh = await open(file, 'r');
+      size = (await stat(file)).size;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return idx;
       throw e;
     }
+    if (size <= idx.offset) return idx;
+    const fh = await open(file, 'r');
     try {
-      const { size } = await fh.stat();
-      if (size <= idx.offset) return idx;
       const buf = Buffer.alloc(size - idx.offset);
       await fh.read(buf, 0, buf.length, idx.offset);
       const text = buf.toString('utf8');
@@ -87,11 +88,29 @@ export class RunStore {
     const existing = await this.get<T>(arm, kind, entry.key);
     if (existing !== undefined) return existing;
     const file = this.file(arm, kind);
-    await mkdir(join(this.dir, 'store', arm), { recursive: true });
-    // One write call per line: concurrent appenders never interleave inside a line.
-    await appendFile(file, `${JSON.stringify(entry)}\n`);
+    // One write call per line on an O_APPEND handle: concurrent appenders never interleave inside a line.
+    await (await this.appender(arm, file)).write(`${JSON.stringify(entry)}\n`);
     this.indexes.get(file)?.entries.set(entry.key, entry);
     return entry;
+  }
+
+  private readonly appenders = new Map<string, Promise<FileHandle>>();
+
+  private appender(arm: string, file: string): Promise<FileHandle> {
+    let h = this.appenders.get(file);
+    if (!h) {
+      h = mkdir(join(this.dir, 'store', arm), { recursive: true }).then(() => open(file, 'a'));
+      // A failed open is retried by the next write.
+      h.catch(() => this.appenders.delete(file));
+      this.appenders.set(file, h);
+      openHandles.push(() => {
+        this.appenders.delete(file);
+        void h!.then((fh) => fh.close()).catch(() => undefined);
+      });
+      // A long-lived worker serves many runs: keep only the most recently opened handles.
+      while (openHandles.length > MAX_OPEN_APPENDERS) openHandles.shift()!();
+    }
+    return h;
   }
 
   /** Every entry of a kind for an arm, first write wins. */
@@ -115,6 +134,9 @@ export class RunStore {
 }
 
 const stores = new Map<string, RunStore>();
+// Closers of the append handles open in this process, oldest first.
+const openHandles: (() => void)[] = [];
+const MAX_OPEN_APPENDERS = 48;
 
 /** The store of a run directory, shared within a worker process. */
 export function storeFor(dir: string): RunStore {
