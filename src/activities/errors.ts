@@ -40,7 +40,8 @@ export function classify(err: unknown, ep: EndpointRef): Classified {
   const where = `${ep.role} ${ep.baseURL} model "${ep.model}"`;
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
-    const detail = (err.message || '').replace(/\s+/g, ' ').slice(0, 300);
+    // The client's message already starts with the status ("404 The model ..."): keep just one.
+    const detail = (err.message || '').replace(/\s+/g, ' ').replace(new RegExp(`^${status}\\s*`), '').slice(0, 300);
     if (status === 401 || status === 403) {
       return { kind: 'fatal', message: `${where}: ${status} ${detail}; check the API key in the environment variable named by apiKeyEnv` };
     }

@@ -57,6 +57,8 @@ export async function runLanes<I, R>(
         done.set(i, { ok: true, value: await work(items[i]!, i, ctx.cancellationSignal) });
         outageSince = undefined;
       } catch (err) {
+        // A cancelled activity (worker shutdown, run closing) says nothing about the endpoint.
+        if (ctx.cancellationSignal.aborted) return;
         if (err instanceof ApplicationFailure) {
           failure ??= { kind: err.nonRetryable ? 'fatal' : 'retry', message: err.message, type: err.type ?? 'Error' } as Classified as Exclude<Classified, { kind: 'sample' }>;
           continue;

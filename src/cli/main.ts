@@ -8,6 +8,10 @@ import * as run from './run';
 import * as status from './status';
 import * as demo from './demo';
 import * as resume from './resume';
+import * as dataset from './dataset';
+import * as history from './history';
+import * as replay from './replay';
+import * as debug from './debug';
 
 const program = new Command();
 program
@@ -16,7 +20,7 @@ program
   .exitOverride()
   .showHelpAfterError();
 
-for (const m of [run, status, resume, worker, demo, analyze, config, sim]) m.register(program);
+for (const m of [run, status, resume, debug, history, replay, worker, demo, analyze, config, dataset, sim]) m.register(program);
 
 async function main(): Promise<void> {
   try {

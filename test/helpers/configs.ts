@@ -29,8 +29,8 @@ export function simConfig(url: string, over: Partial<RunConfigInput> & { armName
     samplesPerPrefix: 2,
     arms: armNames.map((name) => ({ name, baseURL: url, model: name, maxConcurrency: 4 })),
     judge: { baseURL: url, model: 'qwen-judge', maxConcurrency: 4 },
-    output: { dir: tempDir() },
     ...rest,
+    output: rest.output ?? { dir: tempDir() },
     ...(over.dataset ? { dataset: { rows, ...over.dataset, limit: rows.length } } : {}),
   });
 }

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { readHistoryFile, type NamedHistory } from '../replay/files';
+import { fetchRunHistories, renderReplayOutcome, replayHistories } from '../replay/replay';
+import { workflowsPath } from '../workers/worker';
+import { InputError } from './errors';
+import { connectClient } from './temporal';
+
+/** Keeps the replay worker's own log lines (it logs every nondeterminism it meets) out of the report. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
+  } catch {
+    // Already installed in this process: keep it.
+  }
+}
+
+/** Registers `thought-probe replay`. */
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .argument('[files...]', 'history JSON files (from `thought-probe history` or `temporal workflow show --output json`)')
+    .option('--run <runId>', 'replay a run and its arm children, fetching their histories from Temporal')
+    .description('replay histories with the current workflow code; prints OK per workflow or where it is nondeterministic (exit 1)')
+    .action(async (files: string[], opts: { run?: string }) => {
+      if (!files.length && !opts.run) throw new InputError('give history files or --run RUN_ID');
+      const items: NamedHistory[] = [];
+      for (const f of files) {
+        try {
+          items.push(...readHistoryFile(f));
+        } catch (e) {
+          throw new InputError((e as Error).message);
+        }
+      }
+      if (opts.run) {
+        const client = await connectClient();
+        items.push(
+          ...(await fetchRunHistories(client, opts.run, true).catch((e: Error) => {
+            if (e.name === 'WorkflowNotFoundError') throw new InputError(`run ${opts.run} not found; check the id with \`temporal workflow list\``);
+            throw e;
+          })),
+        );
+      }
+      quietRuntime();
+      const outcomes = await replayHistories(items, { workflowsPath });
+      for (const o of outcomes) process.stdout.write(`${renderReplayOutcome(o)}\n`);
+      const failed = outcomes.filter((o) => !o.ok).length;
+      if (failed) {
+        process.stderr.write(`${failed} of ${outcomes.length} histories do not replay with the current workflow code\n`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,95 @@
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { NamedHistory } from './files';
+import { explainNondeterminism, renderNondeterminism, type NondeterminismReport } from './nondeterminism';
+
+/** Where the replayer takes workflow code from: a module to bundle, or a bundle already made. */
+export type WorkflowSource = { workflowsPath: string } | { workflowBundle: WorkflowBundle };
+
+/** The outcome of replaying one history. */
+export interface ReplayOutcome {
+  workflowId: string;
+  source: string;
+  ok: boolean;
+  /** `nondeterminism` (the code issues other commands than the history recorded) or `failure` (anything else). */
+  kind?: 'nondeterminism' | 'failure';
+  /** The error's message as the SDK gave it. */
+  message?: string;
+  nondeterminism?: NondeterminismReport;
+}
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
+
+/**
+ * Replays histories, each under its real workflow id, with the given workflow code, one at a time in one
+ * replay worker; returns an outcome per history, in order. Does not throw for a failed replay.
+ */
+export async function replayHistories(items: NamedHistory[], code: WorkflowSource): Promise<ReplayOutcome[]> {
+  const out: ReplayOutcome[] = [];
+  const workflowBundle = 'workflowBundle' in code ? code.workflowBundle : await bundleWorkflowCode({ workflowsPath: code.workflowsPath, logger: quiet as never });
+  const results = Worker.runReplayHistories(
+    { workflowBundle },
+    items.map((i) => ({ workflowId: i.workflowId, history: i.history })),
+  );
+  let n = 0;
+  for await (const r of results) {
+    const item = items[n++]!;
+    if (!r.error) {
+      out.push({ workflowId: r.workflowId, source: item.source, ok: true });
+      continue;
+    }
+    const message = r.error.message;
+    const isNondeterminism = r.error.name === 'DeterminismViolationError' || /TMPRL1100|Nondeterminism/i.test(message);
+    out.push({
+      workflowId: r.workflowId,
+      source: item.source,
+      ok: false,
+      kind: isNondeterminism ? 'nondeterminism' : 'failure',
+      message,
+      ...(isNondeterminism ? { nondeterminism: explainNondeterminism(message, item.history) } : {}),
+    });
+  }
+  return out;
+}
+
+/** `OK <id>` or `FAIL <id>` with the event, the expected and the produced command, and what to do. */
+export function renderReplayOutcome(o: ReplayOutcome): string {
+  if (o.ok) return `OK ${o.workflowId}`;
+  const lines = [`FAIL ${o.workflowId} (${o.source}): ${o.kind === 'nondeterminism' ? 'nondeterminism' : 'replay failed'}`];
+  if (o.nondeterminism) {
+    lines.push(...renderNondeterminism(o.nondeterminism));
+    lines.push(
+      '  the current workflow code does not do what this history recorded: guard the change with patched()/deprecatePatch(),',
+      '  or give the new code a new workflow type (see docs/replay.md)',
+    );
+  } else {
+    lines.push(`  ${o.message ?? ''}`);
+  }
+  return lines.join('\n');
+}
+
+/** The workflow ids of the children a history started, in order. */
+export function childWorkflowIds(items: NamedHistory['history']): string[] {
+  const ids: string[] = [];
+  for (const e of items.events ?? []) {
+    const id = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (id && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/** A run's history and, with children, its children's (recursively), from the server. */
+export async function fetchRunHistories(client: Client, workflowId: string, children: boolean): Promise<NamedHistory[]> {
+  const out: NamedHistory[] = [];
+  const queue = [workflowId];
+  const seen = new Set<string>();
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    out.push({ workflowId: id, history, source: 'server' });
+    if (children) queue.push(...childWorkflowIds(history));
+  }
+  return out;
+}

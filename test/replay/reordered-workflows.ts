@@ -1,0 +1,38 @@
+/**
+ * A deliberately nondeterministic variant of the workflows, for test/replay/replay.test.ts: probeRun is the real
+ * one; probeArm schedules its first batches in reverse order (as a careless change of the scheduler would),
+ * so replaying a history recorded by the real probeArm must fail on the first ActivityTaskScheduled event.
+ * Never registered by a worker.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../src/activities';
+import { ArmScheduler } from '../../src/experiment/schedule';
+import type { ProbeArmInput } from '../../src/workflows/api';
+import { generationOptions, judgeOptions } from '../../src/workflows/options';
+
+export { probeRun } from '../../src/workflows/probeRun';
+
+export async function probeArm(input: ProbeArmInput): Promise<void> {
+  const scheduler = new ArmScheduler({
+    arm: input.arm,
+    prefixes: input.prefixes,
+    samples: input.samples,
+    conditions: input.conditions,
+    swap: input.swap,
+    armSlots: input.armSlots,
+    judgeSlots: input.judgeSlots,
+    maxRequestsPerActivity: input.maxRequestsPerActivity,
+  });
+  const batches = scheduler.nextBatches().reverse();
+  await Promise.all(
+    batches.map((b) =>
+      b.endpoint === 'arm'
+        ? proxyActivities<Activities>({ ...generationOptions(input.armTaskQueue, 1), activityId: b.activityId }).generate({
+            storeDir: input.storeDir, arm: input.arm, lanes: b.lanes, items: b.items,
+          })
+        : proxyActivities<Activities>({ ...judgeOptions(input.judgeTaskQueue, 1), activityId: b.activityId }).judge({
+            storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items,
+          }),
+    ),
+  );
+}
