@@ -8,6 +8,7 @@ import { orderConditions } from '../experiment/metrics';
 import { renderReport } from '../experiment/report';
 import type { SampleRecord } from '../experiment/records';
 import type { Summary } from '../experiment/summary';
+import { renderReportHtml } from '../report';
 import { sampleKey } from './generate';
 import type { RecordEntry } from './judge';
 import { storeFor, writeFileAtomic } from './store';
@@ -125,11 +126,12 @@ export interface ArtifactPaths {
   samples: string;
   summary: string;
   report: string;
+  html: string;
   config: string;
   swap: string;
 }
 
-/** Writes samples.jsonl (one record per arm x condition x prefix x sample, unique), summary.json, report.md and swap.json. */
+/** Writes samples.jsonl (one record per arm x condition x prefix x sample, unique), summary.json, report.md, report.html and swap.json. */
 export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ paths: ArtifactPaths; summary: Summary }> {
   const store = storeFor(input.storeDir);
   const config = await store.runConfig();
@@ -137,6 +139,7 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
   const conditions = orderConditions(config.conditions);
   const errors = new Map(input.errors.map((e) => [`${e.arm}\u0000${sampleKey(rows[e.prefixIndex]!.id, e.sample, e.condition)}`, e]));
   const lines: string[] = [];
+  const records: SampleRecord[] = [];
   const contributors = new Set<string>();
   let simulated = false;
   for (const arm of config.arms) {
@@ -161,6 +164,7 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
             };
           }
           lines.push(JSON.stringify(record));
+          records.push(record);
         }
       }
     }
@@ -174,13 +178,17 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
     samples: join(input.storeDir, 'samples.jsonl'),
     summary: join(input.storeDir, 'summary.json'),
     report: join(input.storeDir, 'report.md'),
+    html: join(input.storeDir, 'report.html'),
     config: join(input.storeDir, 'config.json'),
     swap: join(input.storeDir, 'swap.json'),
   };
+  // Rendered before anything is written, so a failure leaves the run directory as it was.
+  const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])) });
   await writeFileAtomic(paths.samples, `${lines.join('\n')}\n`);
   await writeFileAtomic(paths.swap, `${JSON.stringify(input.swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await writeFileAtomic(paths.report, renderReport(summary));
+  await writeFileAtomic(paths.html, html);
   // The workflow's copy of the summary leaves out the config (its texts stay in config.json).
   return { paths, summary: { ...summary, config: null } };
 }

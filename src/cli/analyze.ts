@@ -4,6 +4,7 @@ import { SampleRecordCoreSchema } from '../experiment/records';
 import { scoreRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { renderReport } from '../experiment/report';
+import { renderReportHtml } from '../report';
 import { InputError } from './errors';
 import { writeFilesAtomically } from './io';
 
@@ -44,11 +45,11 @@ export function readSamples(file: string) {
 export function register(program: Command): void {
   program
     .command('analyze')
-    .description('compute summary.json and report.md from a samples.jsonl')
+    .description('compute summary.json, report.md and report.html from a samples.jsonl')
     .requiredOption('--samples <file>', 'samples.jsonl written by a run or by hand')
-    .requiredOption('--out <dir>', 'directory for summary.json and report.md')
+    .requiredOption('--out <dir>', 'directory for summary.json, report.md and report.html')
     .option('--run-id <id>', 'run id to put in the summary', 'analyze')
-    .action((opts: { samples: string; out: string; runId: string }) => {
+    .action(async (opts: { samples: string; out: string; runId: string }) => {
       const records = readSamples(opts.samples);
       const runIds = [...new Set(records.map((r) => (typeof r.runId === 'string' ? r.runId : null)).filter((x): x is string => x !== null))];
       const summary = buildSummary(records.map(scoreRecord), {
@@ -56,9 +57,11 @@ export function register(program: Command): void {
         runIds: runIds.length ? runIds : [opts.runId],
         simulated: records.some((r) => r.simulated === true),
       });
+      const html = await renderReportHtml(summary, records);
       const written = writeFilesAtomically(opts.out, {
         'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
         'report.md': renderReport(summary),
+        'report.html': html,
       });
       process.stdout.write(`${renderReport(summary)}\nwrote ${written.join(', ')}\n`);
     });

@@ -12,6 +12,7 @@ import * as dataset from './dataset';
 import * as history from './history';
 import * as replay from './replay';
 import * as debug from './debug';
+import * as compare from './compare';
 
 const program = new Command();
 program
@@ -20,7 +21,7 @@ program
   .exitOverride()
   .showHelpAfterError();
 
-for (const m of [run, status, resume, debug, history, replay, worker, demo, analyze, config, dataset, sim]) m.register(program);
+for (const m of [run, status, resume, debug, history, replay, worker, demo, analyze, compare, config, dataset, sim]) m.register(program);
 
 async function main(): Promise<void> {
   try {

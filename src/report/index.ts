@@ -1,0 +1,221 @@
+// report.html: one self-contained page (inline SVG charts, inline CSS and one inline script, nothing fetched
+// at view time) with the reward means, the sensitivities as a forest plot, a prefix × condition heatmap per
+// arm and a searchable table of every sample. Charts are vega-lite specs rendered to SVG by vega, headless.
+import { formatRate, formatSigned, formatWords } from '../experiment/format';
+import type { Summary } from '../experiment/summary';
+import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, shortCondition, type ReportRecord } from './charts';
+import { esc, scriptHash } from './html';
+import { renderSvgs, type VegaLiteSpec } from './vega';
+
+export type { ReportRecord } from './charts';
+
+/** Options of the HTML report. */
+export interface ReportHtmlOptions {
+  /** The true suffix of each prefix id (the run's dataset rows); shown in the table when given. */
+  truth?: Record<string, string>;
+}
+
+// The table filter. Terms are separated by spaces and must all match; `key:value` matches one column exactly
+// (keys: arm, prefix, condition, sample, reward), any other term is a case-insensitive substring of the row.
+const FILTER_SCRIPT = `
+(function () {
+  var input = document.getElementById('filter');
+  var count = document.getElementById('filter-count');
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#samples tbody tr'));
+  var keys = ['arm', 'prefix', 'condition', 'sample', 'reward'];
+  var index = rows.map(function (row) {
+    var fields = {};
+    keys.forEach(function (k) { fields[k] = (row.getAttribute('data-' + k) || '').toLowerCase(); });
+    return { row: row, text: row.textContent.toLowerCase(), fields: fields };
+  });
+  function matches(entry, term) {
+    var colon = term.indexOf(':');
+    if (colon > 0) {
+      var key = term.slice(0, colon);
+      if (keys.indexOf(key) >= 0) return entry.fields[key] === term.slice(colon + 1);
+    }
+    return entry.text.indexOf(term) >= 0;
+  }
+  function apply() {
+    var terms = input.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var shown = 0;
+    index.forEach(function (entry) {
+      var ok = terms.every(function (t) { return matches(entry, t); });
+      entry.row.hidden = !ok;
+      if (ok) shown += 1;
+    });
+    count.textContent = shown + ' of ' + index.length + ' samples';
+  }
+  input.addEventListener('input', apply);
+  apply();
+})();
+`;
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 1.5rem; color: #1a1a1a; line-height: 1.4; }
+h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
+h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
+.banner { background: #fff3cd; border: 2px solid #d39e00; color: #5c4400; font-weight: 700; padding: .6rem .9rem; margin: .8rem 0; border-radius: 4px; }
+.scale { display: flex; flex-wrap: wrap; gap: .4rem 1.5rem; padding: 0; list-style: none; margin: .5rem 0; }
+figure.chart { margin: .5rem 0 1rem; overflow-x: auto; }
+.heatmaps { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
+.heatmaps figure.chart { margin: 0; }
+table { border-collapse: collapse; font-size: .85rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .45rem; vertical-align: top; text-align: left; }
+th { background: #f4f4f4; position: sticky; top: 0; z-index: 1; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+details { margin: .3rem 0 1rem; }
+.filter { position: sticky; top: 0; background: white; padding: .5rem 0; z-index: 2; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+.filter input { font: inherit; padding: .3rem .5rem; width: min(40rem, 90vw); }
+.hint { color: #555; font-size: .85rem; }
+#samples td .t { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 30rem; max-height: 9rem; overflow: auto; }
+#samples td.reward-1 { background: #e3f4e3; }
+#samples td.reward-0 { background: #fbe9e9; }
+#samples td.reward-invalid { background: #eee; color: #555; }
+.muted { color: #777; }
+`;
+
+const rate = (x: number | null | undefined): string => formatRate(x ?? null);
+const ci = (c: [number, number] | null | undefined): string => (c ? `[${formatRate(c[0])}, ${formatRate(c[1])}]` : 'n/a');
+const pval = (p: number | null | undefined): string => (p === null || p === undefined ? 'n/a' : p < 0.0001 ? '<0.0001' : formatRate(p));
+
+function table(head: string[], rows: string[][], numeric: number[] = []): string {
+  const cls = (i: number) => (numeric.includes(i) ? ' class="num"' : '');
+  return [
+    '<table>',
+    `<thead><tr>${head.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead>`,
+    '<tbody>',
+    ...rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${esc(c)}</td>`).join('')}</tr>`),
+    '</tbody></table>',
+  ].join('\n');
+}
+
+function figure(name: string, svg: string, attrs = ''): string {
+  return `<figure class="chart" data-chart="${esc(name)}"${attrs}>${svg}</figure>`;
+}
+
+function rewardNumbers(summary: Summary): string {
+  const rows = Object.entries(summary.arms).flatMap(([arm, m]) =>
+    Object.entries(m.conditions).map(([cond, c]) => [arm, cond, rate(c.rewardMean), ci(c.rewardMeanCI), rate(c.anySuccessPrefixRate), formatWords(c.avgThoughtWords), formatWords(c.avgSuffixWords), String(c.prefixes), String(c.n), rate(c.invalidJudgeRate)]),
+  );
+  return table(['Arm', 'Condition', 'Reward mean', '95% CI', 'Any-success prefix rate', 'Avg thought words', 'Avg suffix words', 'Prefixes', 'Records', 'Invalid judge rate'], rows, [2, 3, 4, 5, 6, 7, 8, 9]);
+}
+
+function sensitivityNumbers(summary: Summary): string {
+  const rows = Object.entries(summary.arms).flatMap(([arm, m]) =>
+    Object.entries(m.sensitivity).map(([c, s]) => {
+      const w = m.winRates[c];
+      const k = (x: number | null | undefined) => (x === null || x === undefined || !w ? '-' : String(Math.round(x * w.prefixes)));
+      return [arm, c, formatSigned(s.mean), ci(s.ci), pval(s.pPermutation), `${k(w?.normalBetter)} / ${k(w?.interventionBetter)} / ${k(w?.tie)}`, pval(w?.pSignTest), pval(w?.pMcNemarAnySuccess), String(s.prefixes)];
+    }),
+  );
+  return table(['Arm', 'Intervention', 'Sensitivity', '95% CI', 'p (permutation)', 'Normal wins / losses / ties', 'p (sign test)', 'p (McNemar)', 'Prefixes'], rows, [2, 3, 4, 5, 6, 7, 8]);
+}
+
+function sampleRows(records: ReportRecord[], truth: Record<string, string> | undefined): string {
+  const text = (s: string) => `<td><div class="t">${esc(s)}</div></td>`;
+  return records
+    .map((r) => {
+      const reward = r.reward === null ? 'invalid' : String(r.reward);
+      const judge = [r.judge?.raw ?? '', r.judge && !r.judge.valid ? ' [invalid]' : '', r.judge?.attempts > 1 ? ` [${r.judge.attempts} attempts]` : '', typeof r.error === 'string' && r.error ? ` [error: ${r.error}]` : ''].join('');
+      const cells = [
+        `<td><code>${esc(r.prefixId)}</code></td>`,
+        `<td><code>${esc(r.arm)}</code></td>`,
+        `<td>${esc(shortCondition(r.condition))}</td>`,
+        `<td class="num">${esc(r.sample)}</td>`,
+        text(r.thought),
+        text(r.suffix),
+        ...(truth ? [text(truth[r.prefixId] ?? '')] : []),
+        text(judge),
+        `<td class="num reward-${reward}">${esc(reward)}</td>`,
+      ];
+      return `<tr data-arm="${esc(r.arm)}" data-prefix="${esc(r.prefixId)}" data-condition="${esc(r.condition)}" data-sample="${esc(r.sample)}" data-reward="${reward}">${cells.join('')}</tr>`;
+    })
+    .join('\n');
+}
+
+/** Renders report.html from a summary and the records it was computed from. */
+export async function renderReportHtml(summary: Summary, records: ReportRecord[], opts: ReportHtmlOptions = {}): Promise<string> {
+  const arms = [...new Set([...Object.keys(summary.arms), ...records.map((r) => r.arm)])];
+  const prefixes = prefixOrder(records);
+  const reward = rewardSpec(summary);
+  const forest = forestSpec(summary);
+  const heatArms = arms.filter((a) => records.some((r) => r.arm === a));
+  const specs: VegaLiteSpec[] = [...(reward ? [reward] : []), ...(forest ? [forest] : []), ...heatArms.map((a) => heatmapSpec(a, records, prefixes))];
+  const svgs = await renderSvgs(specs);
+  let next = 0;
+  const rewardSvg = reward ? svgs[next++]! : null;
+  const forestSvg = forest ? svgs[next++]! : null;
+  const heatSvgs = heatArms.map(() => svgs[next++]!);
+
+  const s = summary.scale;
+  const truth = opts.truth;
+  const csp = `default-src 'none'; script-src ${scriptHash(FILTER_SCRIPT)}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
+  const out: string[] = [];
+  out.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>Thought-use probe: ${esc(summary.runId)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>Thought-use probe: <code>${esc(summary.runId)}</code></h1>`,
+  );
+  if (summary.simulated) {
+    out.push('<div class="banner" id="simulation-banner" role="alert">SIMULATION: these numbers come from simulated endpoints, not from real models.</div>');
+  }
+  if (summary.runIds.length > 1) out.push(`<p>Records from runs: ${summary.runIds.map((id) => `<code>${esc(id)}</code>`).join(', ')}.</p>`);
+  out.push(
+    '<ul class="scale">',
+    `<li>Arms: <b>${esc(s.arms)}</b></li>`,
+    `<li>Prefixes: <b>${esc(s.prefixes)}</b></li>`,
+    `<li>Samples per prefix: <b>${esc(s.samplesPerPrefix)}</b></li>`,
+    `<li>Judged suffixes: <b>${esc(s.judgedSuffixes.toLocaleString('en-US'))}</b></li>`,
+    `<li>Invalid judge rate: <b>${esc(formatRate(s.invalidJudgeRate))}</b> (${esc(s.invalid)} invalid)</li>`,
+    '</ul>',
+  );
+
+  out.push('<h2 id="reward">Reward mean</h2>');
+  out.push(rewardSvg ? figure('reward', rewardSvg) : '<p class="muted">No valid rewards to chart.</p>');
+  out.push('<details><summary>Numbers</summary>', rewardNumbers(summary), '</details>');
+
+  out.push('<h2 id="sensitivity">Causal sensitivity</h2>');
+  if (forestSvg) {
+    out.push(`<p>Prefix-level <code>${esc('normal_model_thought')} − intervention</code>: positive means the arm's own thought helped relative to the intervention.</p>`);
+    out.push(figure('sensitivity', forestSvg));
+    out.push('<details><summary>Numbers</summary>', sensitivityNumbers(summary), '</details>');
+  } else {
+    out.push('<p class="muted">Left out: no intervention was run next to <code>normal_model_thought</code>.</p>');
+  }
+
+  out.push('<h2 id="heatmaps">Prefix × condition reward, per arm</h2>', '<div class="heatmaps">');
+  heatArms.forEach((arm, i) => out.push(figure('heatmap', heatSvgs[i]!, ` data-arm="${esc(arm)}"`)));
+  out.push('</div>');
+
+  out.push(
+    '<h2 id="samples-heading">Samples</h2>',
+    '<div class="filter">',
+    '<label for="filter">Filter</label>',
+    '<input id="filter" type="search" autocomplete="off" spellcheck="false" placeholder="e.g. think_base p03 or arm:think_base condition:blank_thought reward:1">',
+    '<span id="filter-count" class="hint" aria-live="polite"></span>',
+    '</div>',
+    '<p class="hint">Space-separated terms must all match; <code>arm:</code>, <code>prefix:</code>, <code>condition:</code>, <code>sample:</code> and <code>reward:</code> match a column exactly, anything else is a substring of the row.</p>',
+    '<table id="samples">',
+    `<thead><tr><th>Prefix</th><th>Arm</th><th>Condition</th><th class="num">Sample</th><th>Thought</th><th>Predicted suffix</th>${truth ? '<th>True suffix</th>' : ''}<th>Judge answer</th><th class="num">Reward</th></tr></thead>`,
+    '<tbody>',
+    sampleRows(records, truth),
+    '</tbody>',
+    '</table>',
+    `<script>${FILTER_SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  );
+  return out.join('\n');
+}
