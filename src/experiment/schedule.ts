@@ -16,6 +16,8 @@ export interface ScheduleOptions {
   judgeSlots: number;
   /** At most this many requests per activity; 1 means one request per activity. */
   maxRequestsPerActivity: number;
+  /** Judge slots are lent to and from the run (newer runs); batch sizing follows the arm's whole judge share. */
+  judgeLending?: boolean;
 }
 
 /** A batch of ready requests for one endpoint: one activity, run with `lanes` requests in flight. */
@@ -138,6 +140,27 @@ export class ArmScheduler {
     this.judgeSlots = Math.max(this.judgeSlots, slots);
   }
 
+  /**
+   * What this arm should do with its judge slots now: release those it cannot use (its generation is over and
+   * fewer judgments remain than it holds), or ask for more (judgments wait beyond its free slots).
+   */
+  judgeLending(): { release: number; want: number } {
+    const generating = this.readySuffixes.length + this.readyThoughts.length + this.inFlight.arm > 0;
+    const ready = this.readyJudgments.length;
+    const free = this.judgeSlots - this.inFlight.judge;
+    if (!generating) {
+      const keep = Math.max(this.inFlight.judge + ready > 0 ? 1 : 0, Math.min(this.judgeSlots, this.inFlight.judge + ready));
+      if (this.judgeSlots > keep) return { release: this.judgeSlots - keep, want: 0 };
+    }
+    return { release: 0, want: ready > free ? ready - free : 0 };
+  }
+
+  /** Lowers this arm's judge slots (never below those in use), after it released the rest to the run. */
+  lowerJudgeSlots(slots: number): void {
+    if (slots < this.inFlight.judge) throw new Error(`cannot lower judge slots to ${slots} with ${this.inFlight.judge} in flight`);
+    this.judgeSlots = slots;
+  }
+
   /** The judge slots this arm may use now. */
   get currentJudgeSlots(): number {
     return this.judgeSlots;
@@ -211,7 +234,8 @@ export class ArmScheduler {
     const judgeReady = this.readyJudgments.length;
     if (judgeFree > 0 && judgeReady > 0) {
       // Judge results feed nothing downstream, so its batches may be long: fewer round trips per request.
-      const perLane = Math.max(1, Math.min(16, Math.floor(judgeReady / judgeFree)));
+      // Sized by all of the arm's judge slots, not only the free ones, so the last judgments spread over every lane.
+      const perLane = Math.max(1, Math.min(16, Math.floor(judgeReady / (this.opts.judgeLending ? this.judgeSlots : judgeFree))));
       for (const b of this.plan('judge', judgeFree, judgeReady, perLane)) {
         out.push(this.batch('judge', b.lanes, this.take(this.readyJudgments, b.items)));
       }

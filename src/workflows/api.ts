@@ -76,6 +76,10 @@ export interface ProbeRunResult {
 export const progressQuery = defineQuery<RunProgress>('progress');
 /** Sent by an arm child to its run with its latest progress. */
 export const armProgressSignal = defineSignal<[string, ArmReport]>('armProgress');
+/** Sent by the run to an arm that asked for judge slots: this many more are its own now. */
+export const judgeGrantSignal = defineSignal<[number]>('judgeGrant');
+/** Sent by an arm to its run: a positive number asks for that many more judge slots, a negative one gives slots back. */
+export const judgeLendSignal = defineSignal<[string, number]>('judgeLend');
 /** Sent by the run to its other arms when one arm failed: finish what is in flight, then stop. */
 export const stopSignal = defineSignal<[string]>('stop');
 /** Continues a run (and its arms) paused by an outage budget. */

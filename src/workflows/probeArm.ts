@@ -1,9 +1,11 @@
-import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, ApplicationFailure, ActivityFailure } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler, ApplicationFailure, ActivityFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ArmScheduler, type Batch } from '../experiment/schedule';
 import {
   armProgressQuery,
   armProgressSignal,
+  judgeGrantSignal,
+  judgeLendSignal,
   judgeSlotsSignal,
   resumeSignal,
   stopSignal,
@@ -32,7 +34,10 @@ function failureOf(err: unknown): { type?: string; message: string } {
 export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   const genOpts = generationOptions(input.armTaskQueue, input.armMaxRetryIntervalSeconds);
   const judgeOpts = judgeOptions(input.judgeTaskQueue, input.judgeMaxRetryIntervalSeconds);
+  // Runs started before judge lending replay without it (their histories have no judgeLend signals).
+  const lending = patched('judge-lending-v1');
   const scheduler = new ArmScheduler({
+    judgeLending: lending,
     arm: input.arm,
     prefixes: input.prefixes,
     samples: input.samples,
@@ -47,8 +52,14 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   let paused: PauseInfo | null = null;
   let batches = 0;
   const reportOf = (): ArmReport => ({ ...scheduler.progress(), paused });
+  let asking = false;
   setHandler(judgeSlotsSignal, (slots) => {
     scheduler.setJudgeSlots(slots);
+    changed = true;
+  });
+  setHandler(judgeGrantSignal, (more) => {
+    scheduler.setJudgeSlots(scheduler.currentJudgeSlots + more);
+    asking = false;
     changed = true;
   });
   setHandler(resumeSignal, () => {
@@ -114,6 +125,17 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
       throw ApplicationFailure.nonRetryable(`arm ${input.arm} stopped: ${stopping}`, 'ArmStopped');
     }
     if (paused === null) for (const b of scheduler.nextBatches()) start(b);
+    if (lending) {
+      // Slots this arm cannot use go back to the run at once; more are asked for once, until granted.
+      const { release, want } = scheduler.judgeLending();
+      if (release > 0) {
+        scheduler.lowerJudgeSlots(scheduler.currentJudgeSlots - release);
+        void parent.signal(judgeLendSignal, input.arm, -release).catch(() => undefined);
+      } else if (want > 0 && !asking) {
+        asking = true;
+        void parent.signal(judgeLendSignal, input.arm, want).catch(() => undefined);
+      }
+    }
     // Not awaited: scheduling never waits for a progress signal to be delivered.
     void report(false);
   }

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   ParentClosePolicy,
+  patched,
   executeChild,
   getExternalWorkflowHandle,
   proxyActivities,
@@ -20,6 +21,8 @@ import { buildSummary } from '../experiment/summary';
 import {
   armWorkflowId,
   armProgressSignal,
+  judgeGrantSignal,
+  judgeLendSignal,
   judgeSlotsSignal,
   progressQuery,
   resumeSignal,
@@ -100,6 +103,35 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
 
   const slots = splitSlots(config.judge.maxConcurrency, config.arms.length);
   const mySlots = new Map(config.arms.map((a, i) => [a.name, slots[i]!]));
+  // Judge lending (newer runs): arms give back judge slots they cannot use and ask for more when judgments
+  // wait; the run keeps the free ones and grants them. Counts move as deltas, so the sum of what the arms hold
+  // never exceeds judge.maxConcurrency, whatever order the signals arrive in.
+  const lending = patched('judge-lending-v1');
+  let freeJudgeSlots = 0;
+  const demands = new Map<string, number>();
+  const grantJudgeSlots = () => {
+    for (const [arm, want] of [...demands]) {
+      if (freeJudgeSlots <= 0) return;
+      demands.delete(arm);
+      if (!running.has(arm)) continue;
+      const g = Math.min(freeJudgeSlots, want);
+      freeJudgeSlots -= g;
+      mySlots.set(arm, mySlots.get(arm)! + g);
+      void getExternalWorkflowHandle(armWorkflowId(runId, arm)).signal(judgeGrantSignal, g).catch(() => undefined);
+    }
+  };
+  setHandler(judgeLendSignal, (arm, delta) => {
+    // A message from an arm that has already finished was counted when it finished.
+    if (!lending || !running.has(arm)) return;
+    if (delta < 0) {
+      const n = Math.min(-delta, mySlots.get(arm) ?? 0);
+      mySlots.set(arm, mySlots.get(arm)! - n);
+      freeJudgeSlots += n;
+    } else {
+      demands.set(arm, delta);
+    }
+    grantJudgeSlots();
+  });
   progress.phase = 'running';
   const results: ProbeArmResult[] = [];
   let firstFailure: unknown;
@@ -142,6 +174,11 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
       running.delete(arm.name);
       const freed = mySlots.get(arm.name)!;
       mySlots.set(arm.name, 0);
+      if (lending) {
+        freeJudgeSlots += freed;
+        grantJudgeSlots();
+        return;
+      }
       const others = config.arms.filter((a) => running.has(a.name));
       const extra = splitSlots(freed, others.length || 1);
       await Promise.all(

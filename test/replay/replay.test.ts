@@ -58,7 +58,8 @@ test('fixtures exist (a run and its arm), are small, and name their workflow ids
   // Older fixtures kept after a patched change (docs/replay.md) may sit next to these.
   expect(fixtureFiles.map((f) => f.slice(FIXTURES.length + 1))).toEqual(expect.arrayContaining(['replay-smoke.json', 'replay-smoke__arm__think_base.json']));
   const total = fixtureFiles.reduce((n, f) => n + readFileSync(f).length, 0);
-  expect(total).toBeLessThan(300 * 1024);
+  // Two generations of fixtures (before and after the judge-lending patch) stay small.
+  expect(total).toBeLessThan(400 * 1024);
   expect(items.map((i) => i.workflowId)).toEqual(expect.arrayContaining(['replay-smoke', 'replay-smoke/arm/think_base']));
 });
 
