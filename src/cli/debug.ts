@@ -342,9 +342,11 @@ export function advise(runId: string, workflows: WorkflowDiagnosis[], polling?: 
     }
     const retrying = w.pendingActivities.filter((a) => !a.paused && a.lastFailure && a.attempt > 1);
     if (retrying.length) {
-      const ep = endpointOf(retrying[0]!.lastFailure![0]!.message);
+      // Name the endpoint of an activity that failed on it; a worker shutdown says nothing about endpoints.
+      const onEndpoint = retrying.find((a) => endpointOf(a.lastFailure![0]!.message)) ?? retrying[0]!;
+      const ep = endpointOf(onEndpoint.lastFailure![0]!.message);
       advice.push({
-        why: `${retrying.length} activities of ${w.workflowId} are retrying (${retrying[0]!.activityId} at attempt ${retrying[0]!.attempt}); Temporal retries them until the endpoint answers (no work is lost) — wait, and check the endpoint${ep ? ` ${ep.baseURL}` : ''}:`,
+        why: `${retrying.length} activities of ${w.workflowId} are retrying (${onEndpoint.activityId} at attempt ${onEndpoint.attempt}); Temporal retries them until the endpoint answers (no work is lost) — wait, and check the endpoint${ep ? ` ${ep.baseURL}` : ''}:`,
         commands: [ep ? `curl ${ep.baseURL.replace(/\/+$/, '')}/models` : `thought-probe status ${runId}`],
       });
     }

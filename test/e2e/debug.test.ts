@@ -132,7 +132,7 @@ test('an arm stuck on changed workflow code and a judge that retries: debug show
     const out = debug.stdout;
     expect(out).toContain(`run ${runId} (probeRun): RUNNING`);
     expect(out).toMatch(/workflow task failed at event \d+ \(\S+\): NON_DETERMINISTIC_ERROR/);
-    expect(out).toMatch(/at event 5 ActivityTaskScheduled/);
+    expect(out).toMatch(/at event 7 ActivityTaskScheduled/);
     expect(out).toMatch(/expected \(recorded in history\): ScheduleActivityTask generate, activity id '\S+#1'/);
     expect(out).toMatch(/produced \(current code\): +ScheduleActivityTask, activity id '\S+#2'/);
     expect(out).toMatch(/pending activities \(\d+\):/);
@@ -140,7 +140,8 @@ test('an arm stuck on changed workflow code and a judge that retries: debug show
     expect(out).toContain('503');
     expect(out).toContain(`thought-probe replay --run ${runId}`);
     expect(out).toContain(`curl ${sim.url}/models`);
-    // The code diverges at event 5, so the reset goes to the workflow task completed just before it.
+    // The code diverges at event 7 (after the patch marker and its search attribute), so the reset goes to the
+    // workflow task completed just before it.
     const reset = /^\s*(temporal workflow reset .*)$/m.exec(out)?.[1];
     expect(reset).toBe(`temporal workflow reset --workflow-id ${armId} --event-id 4 --reason 'workflow code changed'`);
 

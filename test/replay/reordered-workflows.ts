@@ -4,7 +4,7 @@
  * so replaying a history recorded by the real probeArm must fail on the first ActivityTaskScheduled event.
  * Never registered by a worker.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../src/activities';
 import { ArmScheduler } from '../../src/experiment/schedule';
 import type { ProbeArmInput } from '../../src/workflows/api';
@@ -13,7 +13,10 @@ import { generationOptions, judgeOptions } from '../../src/workflows/options';
 export { probeRun } from '../../src/workflows/probeRun';
 
 export async function probeArm(input: ProbeArmInput): Promise<void> {
+  // As the real probeArm does first, so that the variant differs only in the order of its batches.
+  const lending = patched('judge-lending-v1');
   const scheduler = new ArmScheduler({
+    judgeLending: lending,
     arm: input.arm,
     prefixes: input.prefixes,
     samples: input.samples,
