@@ -133,6 +133,15 @@ function uncertaintySection(summary: Summary, interventions: string[]): string[]
     }
   }
   out.push('');
+  if ((summary.armComparisons ?? []).length > 0) {
+    out.push(`Arms compared under \`${BASELINE}\` (first minus second, paired by prefix):`, '');
+    out.push(row(['Arm A', 'Arm B', 'A - B', '95% CI', 'p (permutation)', 'A better / B better / ties', 'p (sign test)']));
+    out.push(row(['---', '---', '---:', '---:', '---:', '---:', '---:']));
+    for (const c of summary.armComparisons) {
+      out.push(row([code(c.armA), code(c.armB), formatSigned(c.mean), fmtCI(c.ci), fmtP(c.pPermutation), `${c.aBetter} / ${c.bBetter} / ${c.tie}`, fmtP(c.pSignTest)]));
+    }
+    out.push('');
+  }
   out.push('## What this run supports', '');
   out.push(`A claim is supported when the 95% paired bootstrap interval excludes zero and the permutation p-value is below ${ALPHA}.`, '');
   for (const c of interventions) {
@@ -148,6 +157,17 @@ function uncertaintySection(summary: Summary, interventions: string[]): string[]
       else verdict = `${CLAIM[c]}: not supported (the interval includes zero or p >= ${ALPHA})`;
       out.push(`- ${code(arm)}: ${verdict} (${evidence}).`);
     }
+  }
+  const pairs = summary.armComparisons ?? [];
+  for (const c of pairs) {
+    if (c.mean === null || !c.ci) continue;
+    const evidence = `difference ${formatSigned(c.mean)}, 95% CI ${fmtCI(c.ci)}, p = ${fmtP(c.pPermutation)}, ${c.prefixes} prefixes`;
+    const significant = c.pPermutation !== null && c.pPermutation < ALPHA;
+    let verdict: string;
+    if (c.ci[0] > 0 && significant) verdict = `${code(c.armA)} beats ${code(c.armB)} under ${code(c.condition)}: supported`;
+    else if (c.ci[1] < 0 && significant) verdict = `${code(c.armB)} beats ${code(c.armA)} under ${code(c.condition)}: supported`;
+    else verdict = `${code(c.armA)} and ${code(c.armB)} differ under ${code(c.condition)}: not supported (the interval includes zero or p >= ${ALPHA})`;
+    out.push(`- ${verdict} (${evidence}).`);
   }
   out.push('');
   return out;

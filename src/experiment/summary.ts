@@ -1,4 +1,52 @@
-import { computeMetrics, type ArmMetrics, type ScoredRecord } from './metrics';
+import { BASELINE } from './conditions';
+import { computeMetrics, prefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
+import { hash32 } from './rng';
+import { pairedBootstrapCI, signFlipPValue, signTestPValue } from './stats';
+
+/** Two arms compared under the baseline condition, paired by prefix (armA minus armB). */
+export interface ArmComparison {
+  armA: string;
+  armB: string;
+  condition: string;
+  /** mean over shared prefixes of p_i(armA) - p_i(armB). */
+  mean: number | null;
+  ci: [number, number] | null;
+  pPermutation: number | null;
+  aBetter: number;
+  bBetter: number;
+  tie: number;
+  pSignTest: number | null;
+  prefixes: number;
+}
+
+/** Every pair of arms under the baseline condition, in config order. */
+export function compareArms(records: ScoredRecord[], armOrder: string[], seed = 4337): ArmComparison[] {
+  const means = new Map(armOrder.map((a) => [a, prefixMeans(records.filter((r) => r.arm === a && r.condition === BASELINE))]));
+  const out: ArmComparison[] = [];
+  for (let i = 0; i < armOrder.length; i++) {
+    for (let j = i + 1; j < armOrder.length; j++) {
+      const [a, b] = [armOrder[i]!, armOrder[j]!];
+      const ma = means.get(a)!;
+      const mb = means.get(b)!;
+      const shared = [...ma.keys()].filter((k) => mb.has(k)).sort();
+      if (shared.length === 0) continue;
+      const diffs = shared.map((k) => ma.get(k)! - mb.get(k)!);
+      const s = hash32(`${seed}|arms|${a}|${b}`);
+      const aBetter = diffs.filter((d) => d > 0).length;
+      const bBetter = diffs.filter((d) => d < 0).length;
+      out.push({
+        armA: a, armB: b, condition: BASELINE,
+        mean: diffs.reduce((x, y) => x + y, 0) / diffs.length,
+        ci: pairedBootstrapCI(diffs, { seed: s }),
+        pPermutation: signFlipPValue(diffs, { seed: s }),
+        aBetter, bBetter, tie: diffs.length - aBetter - bBetter,
+        pSignTest: signTestPValue(aBetter, bBetter),
+        prefixes: shared.length,
+      });
+    }
+  }
+  return out;
+}
 
 /** The size of a run, as the report's scale section states it. */
 export interface RunScale {
@@ -20,6 +68,8 @@ export interface Summary {
   configHash: string | null;
   scale: RunScale;
   arms: Record<string, ArmMetrics>;
+  /** Pairs of arms under normal_model_thought, paired by prefix (beyond EXPERIMENT.md's keys). */
+  armComparisons: ArmComparison[];
 }
 
 /** Options of a summary: provenance and the order of arms. */
@@ -53,5 +103,6 @@ export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Sum
       invalidJudgeRate: records.length === 0 ? 0 : invalid / records.length,
     },
     arms: metrics.arms,
+    armComparisons: compareArms(records, Object.keys(metrics.arms), opts.seed),
   };
 }
