@@ -65,11 +65,14 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
   const g = config.generation;
   const client = clientFor(arm.baseURL, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
   const ep = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model };
+  // The items of a batch belong to this activity alone: one look at the store per batch finds what an earlier
+  // attempt (or a killed worker) already made; per item, only memory is consulted.
+  await Promise.all([store.prime(arm.name, 'thoughts'), store.prime(arm.name, 'suffixes')]);
   const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<GenerationResult> => {
     const row = await store.row(item.prefixId);
     if (item.stage === 'thought') {
       const key = thoughtKey(item.prefixId, item.sample);
-      let entry = await store.get<ThoughtEntry>(arm.name, 'thoughts', key);
+      let entry = store.peek<ThoughtEntry>(arm.name, 'thoughts', key);
       if (!entry) {
         const out = await streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
           maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
@@ -82,7 +85,7 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
     }
     const condition = item.condition!;
     const key = sampleKey(item.prefixId, item.sample, condition);
-    let entry = await store.get<SuffixEntry>(arm.name, 'suffixes', key);
+    let entry = store.peek<SuffixEntry>(arm.name, 'suffixes', key);
     if (!entry) {
       let thought = '';
       let closedThought: boolean | null = null;

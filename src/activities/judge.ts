@@ -32,10 +32,12 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
   const j = config.judge;
   const client = clientFor(j.baseURL, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
   const ep = { role: 'judge', baseURL: j.baseURL, model: j.model };
+  // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
+  await Promise.all([store.prime(input.arm, 'records'), store.prime(input.arm, 'suffixes')]);
   const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<JudgeResult> => {
     const condition = item.condition as Condition;
     const key = sampleKey(item.prefixId, item.sample, condition);
-    let rec = await store.get<RecordEntry>(input.arm, 'records', key);
+    let rec = store.peek<RecordEntry>(input.arm, 'records', key);
     if (!rec) {
       const s = await store.get<SuffixEntry>(input.arm, 'suffixes', key);
       if (!s) throw new Error(`suffix ${key} of arm ${input.arm} is not in the store yet`);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { classify, toFailure, type Classified, type EndpointRef } from './errors';
@@ -43,6 +44,8 @@ export async function runLanes<I, R>(
     });
   }
   const pending = items.map((_, i) => i).filter((i) => !done.has(i));
+  // Each lane's request listens for the activity's cancellation while it runs.
+  setMaxListeners(Math.max(10, lanes * 2 + 10), ctx.cancellationSignal);
   let failure: Exclude<Classified, { kind: 'sample' }> | undefined;
   const beat = () => ctx.heartbeat({ done: [...done.entries()], outageSince, lastError } satisfies BatchCheckpoint<R>);
   beat();

@@ -85,7 +85,9 @@ export class RunStore {
 
   /** Stores an entry under its key unless one is there already; returns the stored entry. */
   async put<T extends { key: string }>(arm: string, kind: StoreKind, entry: T): Promise<T> {
-    const existing = await this.get<T>(arm, kind, entry.key);
+    // Only what this process knows is checked: the callers looked in the file just before (prime, get), and a
+    // rare second line for the key (two retries racing) is harmless, because readers keep the first.
+    const existing = this.peek<T>(arm, kind, entry.key);
     if (existing !== undefined) return existing;
     const file = this.file(arm, kind);
     // One write call per line on an O_APPEND handle: concurrent appenders never interleave inside a line.
@@ -111,6 +113,16 @@ export class RunStore {
       while (openHandles.length > MAX_OPEN_APPENDERS) openHandles.shift()!();
     }
     return h;
+  }
+
+  /** The entry under a key as far as this process has read the file (no file access). */
+  peek<T>(arm: string, kind: StoreKind, key: string): T | undefined {
+    return this.indexes.get(this.file(arm, kind))?.entries.get(key) as T | undefined;
+  }
+
+  /** Reads what was appended to a kind's file since this process last looked (one stat when nothing was). */
+  async prime(arm: string, kind: StoreKind): Promise<void> {
+    await this.refresh(this.file(arm, kind));
   }
 
   /** Every entry of a kind for an arm, first write wins. */
