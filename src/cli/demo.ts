@@ -21,6 +21,8 @@ export interface DemoOptions {
   print?: boolean;
   /** Faults for the simulated endpoints (benchmarks of outages). */
   faults?: FaultRule[];
+  /** Rows the simulated endpoints know (default examples/data/heldout.jsonl). */
+  dataset?: string;
 }
 
 /** Points every arm and the judge of a config at one simulated server. */
@@ -38,7 +40,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   if (server.started) say(`Temporal dev server started (pid ${server.pid}, log ${server.log}); it keeps running for the UI. Stop it with: kill ${server.pid}`);
   const base = resolveConfigFile(opts.config);
   // The endpoints run in their own process, as model servers would, so they do not share this one's CPU time.
-  const sim = await spawnSim({ dataset: join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults });
+  const sim = await spawnSim({ dataset: opts.dataset ?? join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults });
   say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
   const workers = await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) });
   const running = workers.map((w) => w.run());
