@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SampleRecordCoreSchema } from '../experiment/records';
+import { parseJsonl } from '../config/jsonl';
 import { scoreRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { renderReport } from '../experiment/report';
@@ -16,26 +17,7 @@ export function readSamples(file: string) {
   } catch (e) {
     throw new InputError(`--samples: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  const records = [];
-  const problems: string[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      problems.push(`${file}: line ${i + 1}: not valid JSON`);
-      continue;
-    }
-    const r = SampleRecordCoreSchema.safeParse(value);
-    if (!r.success) {
-      problems.push(`${file}: line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')}`);
-      continue;
-    }
-    records.push(r.data);
-  }
+  const { values: records, problems } = parseJsonl(text, file, SampleRecordCoreSchema, 'record');
   if (problems.length) throw new InputError(`malformed samples file; nothing was written\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
   if (records.length === 0) throw new InputError(`--samples: ${file} holds no records`);
   return records;

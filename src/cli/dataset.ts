@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { splitDocuments, type DocumentInput } from '../experiment/split';
 import { InputError } from './errors';
+import { parseJsonl } from '../config/jsonl';
 import { writeFilesAtomically } from './io';
 import { basename, dirname } from 'node:path';
 
@@ -24,21 +25,9 @@ export function readDocuments(file: string): DocumentInput[] {
   } catch (e) {
     throw new InputError(`DOCS: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  const docs: DocumentInput[] = [];
-  const problems: string[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      problems.push(`${file}: line ${i + 1}: not valid JSON`);
-      return;
-    }
-    const r = DocumentSchema.safeParse(value);
-    if (!r.success) problems.push(`${file}: line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'document'}: ${x.message}`).join('; ')} (expected {"id", "text", "sourceId"?})`);
-    else docs.push({ id: r.data.id, text: r.data.text, ...(r.data.sourceId ? { sourceId: r.data.sourceId } : {}) });
-  });
+  const { values, problems } = parseJsonl(text, file, DocumentSchema, 'document');
+  const docs: DocumentInput[] = values.map((d) => ({ id: d.id, text: d.text, ...(d.sourceId ? { sourceId: d.sourceId } : {}) }));
+  if (problems.length) problems[problems.length - 1] += ' (expected {"id", "text", "sourceId"?})';
   if (problems.length) throw new InputError(`malformed documents file; nothing was written\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
   return docs;
 }

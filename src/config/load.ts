@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ConfigError } from './errors';
+import { parseJsonl } from './jsonl';
 import { DatasetRowSchema, type DatasetRow, type RunConfig } from './schema';
 import { parseRunConfig, selectRows } from './validate';
 
@@ -14,27 +15,14 @@ export function readDatasetFile(file: string, field = 'dataset.path'): DatasetRo
   } catch (e) {
     throw new ConfigError(file, [`${field}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix the path (relative to the config file)`]);
   }
-  const rows: DatasetRow[] = [];
-  const problems: string[] = [];
+  const parsed = parseJsonl(text, file, DatasetRowSchema, 'row');
+  const problems = parsed.problems.map((p) => `${field}: ${p}`);
+  const rows = parsed.values;
   const seen = new Set<string>();
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      problems.push(`${field}: line ${i + 1} of ${file} is not valid JSON`);
-      return;
-    }
-    const r = DatasetRowSchema.safeParse(value);
-    if (!r.success) {
-      problems.push(`${field}: line ${i + 1} of ${file}: ${r.error.issues.map((x) => `${x.path.join('.') || 'row'} ${x.message}`).join('; ')}`);
-      return;
-    }
-    if (seen.has(r.data.id)) problems.push(`${field}: line ${i + 1} of ${file}: duplicate id "${r.data.id}"`);
-    seen.add(r.data.id);
-    rows.push(r.data);
-  });
+  for (const r of rows) {
+    if (seen.has(r.id)) problems.push(`${field}: ${file}: duplicate id "${r.id}"; ids must be unique`);
+    seen.add(r.id);
+  }
   if (problems.length) throw new ConfigError(file, problems);
   if (rows.length === 0) throw new ConfigError(file, [`${field}: ${file} holds no rows`]);
   return rows;

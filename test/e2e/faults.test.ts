@@ -8,17 +8,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { RunConfig, RunConfigInput } from '../../src/config/schema';
 import { startSimServer, type FaultRule, type SimServer, type SimStats } from '../../src/sim';
-import { createWorkers } from '../../src/workers/worker';
 import { probeRun } from '../../src/workflows';
 import type { ProbeRunResult } from '../../src/workflows/api';
 import { auditRun, planOf, storedEntries, type RunAudit, type RunPlan } from '../helpers/fault-audit';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/fault-proxy';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/fault-worker';
 import { heldoutRows, simConfig } from '../helpers/configs';
-import { bundle, startTemporal } from '../helpers/temporal';
+import { bundle, startTemporal, withWorkers as withWorkersOn } from '../helpers/temporal';
 
 const TASK_QUEUE = 'thought-probe';
 const rows = heldoutRows();
@@ -87,16 +86,7 @@ interface Outcome {
   during?: SimStats;
 }
 
-async function withWorkers<T>(fn: () => Promise<T>): Promise<T> {
-  const workers: Worker[] = await createWorkers({ connection: env.nativeConnection, workflowBundle });
-  const running = workers.map((w) => w.run());
-  try {
-    return await fn();
-  } finally {
-    workers.forEach((w) => w.shutdown());
-    await Promise.all(running);
-  }
-}
+const withWorkers = <T>(fn: () => Promise<T>) => withWorkersOn(env, workflowBundle, fn);
 
 /** Runs one probeRun with in-process workers; the faults are set (and their clocks start) just before it starts. */
 async function runScenario(s: Scenario): Promise<Outcome> {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createWorkers } from '../../src/workers/worker';
 import { workflowsPath } from '../../src/workers/worker';
 
 const root = join(__dirname, '..', '..');
@@ -28,4 +29,16 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
 /** The workflow bundle, made once per test file. */
 export async function bundle(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+}
+
+/** Runs `fn` while one in-process worker (all task queues of the project) polls the test server. */
+export async function withWorkers<T>(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundle, fn: () => Promise<T>): Promise<T> {
+  const workers: Worker[] = await createWorkers({ connection: env.nativeConnection, workflowBundle });
+  const running = workers.map((w) => w.run());
+  try {
+    return await fn();
+  } finally {
+    workers.forEach((w) => w.shutdown());
+    await Promise.all(running);
+  }
 }

@@ -193,7 +193,7 @@ describe('resolveConfigFile', () => {
       expect(e).toBeInstanceOf(ConfigError);
       const problems = (e as ConfigError).problems;
       expect(problems).toHaveLength(1);
-      expect(problems[0]).toMatch(/^dataset\.path: line 3 of .*rows\.jsonl is not valid JSON$/);
+      expect(problems[0]).toMatch(/^dataset\.path: .*rows\.jsonl: line 3: not valid JSON$/);
     }
   });
 
@@ -201,7 +201,7 @@ describe('resolveConfigFile', () => {
     const lines = jsonl(3);
     lines[1] = JSON.stringify({ id: 'x', prefix: 'p' });
     const file = project(lines, yaml('  path: data/rows.jsonl'));
-    expect(() => resolveConfigFile(file)).toThrow(/line 2 of .*rows\.jsonl: suffix/);
+    expect(() => resolveConfigFile(file)).toThrow(/rows\.jsonl: line 2: suffix/);
   });
 
   it('reports a missing dataset file as a ConfigError', () => {

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startSimServer, type SimServer } from '../../src/sim';
-import { createWorkers } from '../../src/workers/worker';
 import { planCounts } from '../../src/experiment/plan';
 import { probeRun } from '../../src/workflows';
-import { bundle, startTemporal } from '../helpers/temporal';
+import { bundle, startTemporal, withWorkers } from '../helpers/temporal';
 import { heldoutRows, simConfig } from '../helpers/configs';
 
 let env: TestWorkflowEnvironment;
@@ -23,24 +22,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function withWorkers<T>(n: number, fn: () => Promise<T>): Promise<T> {
-  const workers: Worker[] = [];
-  for (let i = 0; i < n; i++) workers.push(...(await createWorkers({ connection: env.nativeConnection, workflowBundle })));
-  const running = workers.map((w) => w.run());
-  try {
-    return await fn();
-  } finally {
-    workers.forEach((w) => w.shutdown());
-    await Promise.all(running);
-  }
-}
+const run = <T>(fn: () => Promise<T>) => withWorkers(env, workflowBundle, fn);
 
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 test('the smoke run completes with request counts equal to the plan and one record per sample', async () => {
   sim.resetStats();
   const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought', 'generic_thought'] });
-  const result = await withWorkers(1, () =>
+  const result = await run(() =>
     env.client.workflow.execute(probeRun, { args: [config], workflowId: 'smoke-1', taskQueue: 'thought-probe' }),
   );
   const plan = planCounts(4, 2, config.conditions);
@@ -66,7 +55,7 @@ test('concurrent requests never exceed the arm and judge caps, with judge capaci
     arms: ['think_base', 'think_phase3'].map((name) => ({ name, baseURL: sim.url, model: name, maxConcurrency: 3 })),
     judge: { baseURL: sim.url, model: 'qwen-judge', maxConcurrency: 5 },
   });
-  await withWorkers(1, () => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'caps-1', taskQueue: 'thought-probe' }));
+  await run(() => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'caps-1', taskQueue: 'thought-probe' }));
   const stats = sim.stats();
   expect(stats.models.think_base!.peakConcurrent).toBeLessThanOrEqual(3);
   expect(stats.models.think_phase3!.peakConcurrent).toBeLessThanOrEqual(3);
@@ -78,7 +67,7 @@ test('concurrent requests never exceed the arm and judge caps, with judge capaci
 test('a wrong judge model name fails the run within seconds, naming the endpoint and the model', async () => {
   const config = simConfig(sim.url, { judge: { baseURL: sim.url, model: 'qwen-jugde' } });
   const started = Date.now();
-  const err = await withWorkers(1, () =>
+  const err = await run(() =>
     env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-judge-1', taskQueue: 'thought-probe' }).then(
       () => undefined,
       (e: unknown) => e,
@@ -101,7 +90,7 @@ test('a 400 on one sample is recorded as that sample\'s error and the run comple
   sim.setFaults([{ kind: '400', model: 'think_base', match: needle }]);
   try {
     const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought'] });
-    const result = await withWorkers(1, () => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-request-1', taskQueue: 'thought-probe' }));
+    const result = await run(() => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-request-1', taskQueue: 'thought-probe' }));
     const records = lines(result.artifacts.samples);
     const failed = records.filter((r) => r.error !== null);
     expect(failed.map((r) => `${r.condition}/${r.prefixId}`).sort()).toEqual([`blank_thought/${rows[1]!.id}`, `blank_thought/${rows[1]!.id}`]);
