@@ -5,18 +5,14 @@ import { join } from 'node:path';
 import { runDemo } from '../src/cli/demo';
 import { resolveConfigFile } from '../src/config/load';
 import { planCounts } from '../src/experiment/plan';
+import { numArg, root } from './lib';
 
-const root = join(__dirname, '..');
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 async function main(): Promise<void> {
-  const latencyMs = arg('latency-ms', 100);
-  const downAtMs = arg('down-at-ms', 5000);
-  const downForMs = arg('down-for-ms', 60000);
+  const latencyMs = numArg('latency-ms', 100);
+  const downAtMs = numArg('down-at-ms', 5000);
+  const downForMs = numArg('down-for-ms', 60000);
   const config = join(root, 'examples/demo.yaml');
   const c = resolveConfigFile(config);
   const plan = planCounts(c.dataset.rows!.length, c.samplesPerPrefix, c.conditions);

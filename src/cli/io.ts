@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Writes files all-or-nothing: each goes to a temporary name first and is renamed only when every one was written. */
@@ -23,6 +23,3 @@ export function writeFilesAtomically(dir: string, files: Record<string, string>)
     return target;
   });
 }
-
-/** Whether a path exists. */
-export const exists = existsSync;
