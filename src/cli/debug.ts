@@ -6,7 +6,7 @@ import type { History } from '../replay/files';
 import { eventTypeName, explainNondeterminism, renderNondeterminism, type NondeterminismReport } from '../replay/nondeterminism';
 import { childWorkflowIds } from '../replay/replay';
 import type { ArmReport } from '../workflows/api';
-import { InputError } from './errors';
+import { runNotFound } from './errors';
 import { connectClient, uiLink } from './temporal';
 
 type Failure = temporal.api.failure.v1.IFailure;
@@ -379,7 +379,7 @@ export async function diagnoseRun(client: Client, runId: string): Promise<RunDia
     if (seen.has(id)) continue;
     seen.add(id);
     const w = await diagnoseWorkflow(client, id).catch((e: Error) => {
-      if (id === runId && e.name === 'WorkflowNotFoundError') throw new InputError(`run ${runId} not found; check the id with \`temporal workflow list\``);
+      if (id === runId) runNotFound(runId)(e);
       if (e.name === 'WorkflowNotFoundError') return undefined;
       throw e;
     });

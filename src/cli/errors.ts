@@ -19,3 +19,11 @@ export function reportError(err: unknown): number {
   if (process.env.THOUGHT_PROBE_DEBUG) process.stderr.write(`${e?.stack}\n`);
   return 1;
 }
+
+/** A catch handler that turns "workflow not found" for a run id into bad input (exit 2) and rethrows anything else. */
+export function runNotFound(runId: string): (e: Error) => never {
+  return (e: Error) => {
+    if (e?.name === 'WorkflowNotFoundError') throw new InputError(`run ${runId} not found; check the id with \`temporal workflow list\``);
+    throw e;
+  };
+}

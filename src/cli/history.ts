@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { historyFileName, type NamedHistory } from '../replay/files';
 import { historyToJSON } from '../replay/protojson';
 import { fetchRunHistories } from '../replay/replay';
-import { InputError } from './errors';
+import { runNotFound } from './errors';
 import { connectClient } from './temporal';
 
 /**
@@ -42,10 +42,7 @@ export function register(program: Command): void {
     .option('--children', 'also export the histories of the child workflows (arms) the run started')
     .action(async (runId: string, opts: { out?: string; children?: boolean }) => {
       const client = await connectClient();
-      const items = await fetchRunHistories(client, runId, !!opts.children).catch((e: Error) => {
-        if (e.name === 'WorkflowNotFoundError') throw new InputError(`run ${runId} not found; check the id with \`temporal workflow list\``);
-        throw e;
-      });
+      const items = await fetchRunHistories(client, runId, !!opts.children).catch(runNotFound(runId));
       if (!opts.out) {
         process.stdout.write(`${items.length === 1 ? historyToJSON(items[0]!.history) : bundleJSON(items)}\n`);
         return;

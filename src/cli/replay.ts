@@ -3,7 +3,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readHistoryFile, type NamedHistory } from '../replay/files';
 import { fetchRunHistories, renderReplayOutcome, replayHistories } from '../replay/replay';
 import { workflowsPath } from '../workers/worker';
-import { InputError } from './errors';
+import { InputError, runNotFound } from './errors';
 import { connectClient } from './temporal';
 
 /** Keeps the replay worker's own log lines (it logs every nondeterminism it meets) out of the report. */
@@ -38,10 +38,7 @@ export function register(program: Command): void {
       if (opts.run) {
         const client = await connectClient();
         items.push(
-          ...(await fetchRunHistories(client, opts.run, true).catch((e: Error) => {
-            if (e.name === 'WorkflowNotFoundError') throw new InputError(`run ${opts.run} not found; check the id with \`temporal workflow list\``);
-            throw e;
-          })),
+          ...(await fetchRunHistories(client, opts.run, true).catch(runNotFound(opts.run))),
         );
       }
       quietRuntime();

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { resolveConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { resumeSignal, type ProbeRunOptions } from '../workflows/api';
-import { InputError } from './errors';
+import { InputError, runNotFound } from './errors';
 import { follow } from './follow';
 import { chooseRunId, printResult, startRun } from './run';
 import { connectClient, uiLink } from './temporal';
@@ -30,10 +30,7 @@ export function register(program: Command): void {
     .action(async (runId: string, opts: { config?: string; detach?: boolean }) => {
       const client = await connectClient();
       const handle = client.workflow.getHandle(runId);
-      const d = await handle.describe().catch((e: Error) => {
-        if (e.name === 'WorkflowNotFoundError') throw new InputError(`run ${runId} not found; check the id with \`temporal workflow list\``);
-        throw e;
-      });
+      const d = await handle.describe().catch(runNotFound(runId));
       if (d.status.name === 'RUNNING') {
         await handle.signal(resumeSignal);
         process.stdout.write(`sent resume to run ${runId}; follow it with \`thought-probe status ${runId}\`\n`);

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { armWorkflowId, progressQuery, type ProbeRunResult, type RunProgress } from '../workflows/api';
 import { connectClient, uiLink } from './temporal';
+import { runNotFound } from './errors';
 import { printResult } from './run';
 
 /** A pending activity of an arm child, as `status` and `debug` show it. */
@@ -95,7 +96,7 @@ export function register(program: Command): void {
     .action(async (runId: string, opts: { json?: boolean }) => {
       const client = await connectClient();
       const handle = client.workflow.getHandle(runId);
-      const d = await handle.describe();
+      const d = await handle.describe().catch(runNotFound(runId));
       const p = await handle.query(progressQuery);
       const pending = await pendingActivities(client, runId, Object.keys(p.arms));
       if (opts.json) process.stdout.write(`${JSON.stringify({ status: d.status.name, progress: p, pending }, null, 2)}\n`);
@@ -107,6 +108,7 @@ export function register(program: Command): void {
     .description('wait for a run and print its report and artifact paths')
     .action(async (runId: string) => {
       const client = await connectClient();
+      await client.workflow.getHandle(runId).describe().catch(runNotFound(runId));
       printResult((await client.workflow.getHandle(runId).result()) as ProbeRunResult);
     });
 }
