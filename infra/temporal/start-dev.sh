@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Starts the Temporal dev server for development: SQLite file under .state/, UI on 8233, namespace default.
+# Eager activity execution is on: an activity scheduled on the workflow's own task queue starts on the worker
+# that scheduled it, without a round trip through the matching service.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bin=$(bash "$root/infra/temporal/ensure-cli.sh")
@@ -9,4 +11,5 @@ exec "$bin" server start-dev \
   --port "${TEMPORAL_PORT:-7233}" \
   --ui-port "${TEMPORAL_UI_PORT:-8233}" \
   --namespace default \
+  --dynamic-config-value system.enableActivityEagerExecution=true \
   --log-level warn "$@"

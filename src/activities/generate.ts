@@ -111,9 +111,19 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
     }
     return { stage: 'suffix', prefixIndex: item.prefixIndex, sample: item.sample, condition, error: null, thoughtWords: wordCount(entry.thought), suffixWords: wordCount(entry.suffix) };
   }, arm.maxOutageSeconds);
+  // A suffix that failed for its sample is marked in the store, so a judge batch waiting for it stops waiting.
+  await Promise.all(
+    outcomes.map((o, i) => {
+      const it = input.items[i]!;
+      return o && !o.ok && it.stage === 'suffix'
+        ? store.put(arm.name, 'failures', { key: sampleKey(it.prefixId, it.sample, it.condition!), error: o.error })
+        : undefined;
+    }),
+  );
   return outcomes.map((o, i) => {
-    if (o.ok) return o.value;
+    if (o?.ok) return o.value;
     const it = input.items[i]!;
-    return { stage: it.stage as 'thought' | 'suffix', prefixIndex: it.prefixIndex, sample: it.sample, ...(it.condition ? { condition: it.condition } : {}), error: o.error };
+    // Without a wait, every item has an outcome.
+    return { stage: it.stage as 'thought' | 'suffix', prefixIndex: it.prefixIndex, sample: it.sample, ...(it.condition ? { condition: it.condition } : {}), error: o?.error ?? 'no outcome' };
   });
 }

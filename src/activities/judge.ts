@@ -6,8 +6,9 @@ import type { JudgeResult } from '../experiment/schedule';
 import { requestSeed } from '../experiment/seeds';
 import { clientFor } from './clients';
 import { sampleKey, type SuffixEntry } from './generate';
-import { runLanes } from './lanes';
+import { runLanes, type LaneWait } from './lanes';
 import { storeFor } from './store';
+import { wordCount } from '../experiment/words';
 
 /** Input of the judge activity: a batch of predicted suffixes of one arm to score. */
 export interface JudgeInput {
@@ -16,7 +17,17 @@ export interface JudgeInput {
   arm: string;
   lanes: number;
   items: WorkItem[];
+  /**
+   * The batch may carry suffixes still being generated: it judges each as soon as it is stored, and returns
+   * `notReady` for those that fail or do not appear in time (newer runs; older ones send only stored suffixes).
+   */
+  ahead?: boolean;
 }
+
+// How often a waiting batch looks for suffixes stored by other worker processes.
+const POLL_MS = 250;
+// A waiting batch ends (returning the rest as not ready) once nothing in it moved for this long.
+const GIVE_UP_MS = 30_000;
 
 /** A stored record: the sample record of EXPERIMENT.md plus its store key. */
 export type RecordEntry = SampleRecord & { key: string };
@@ -34,10 +45,60 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
   const ep = { role: 'judge', baseURL: j.baseURL, model: j.model };
   // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
   await Promise.all([store.prime(input.arm, 'records'), store.prime(input.arm, 'suffixes')]);
+  const keyOf = (item: WorkItem) => sampleKey(item.prefixId, item.sample, item.condition as Condition);
+  let unsubscribe = (): void => undefined;
+  let wait: LaneWait<WorkItem> | undefined;
+  if (input.ahead) {
+    // Which items have their suffix (or a failure mark): looked up once, then told by the store as they come.
+    const kinds = ['records', 'suffixes', 'failures'] as const;
+    const byKey = new Map(input.items.map((it) => [keyOf(it), it]));
+    const ready = new Set<WorkItem>();
+    const look = () => {
+      for (const [key, it] of byKey) if (!ready.has(it) && kinds.some((k) => store.peek(input.arm, k, key) !== undefined)) ready.add(it);
+    };
+    await store.prime(input.arm, 'failures');
+    look();
+    let nudge: (() => void) | undefined;
+    unsubscribe = store.onStored((arm, kind, key) => {
+      const it = arm === input.arm && kind !== 'thoughts' ? byKey.get(key) : undefined;
+      if (it && !ready.has(it)) {
+        ready.add(it);
+        nudge?.();
+      }
+    });
+    // One wait shared by every idle lane: woken by a stored input, or after a poll of the files.
+    let waiting: Promise<void> | undefined;
+    wait = {
+      giveUpMs: GIVE_UP_MS,
+      ready: (it) => ready.has(it),
+      changed: (signal) =>
+        (waiting ??= new Promise<void>((resolve) => {
+          let finished = false;
+          const finish = () => {
+            if (finished) return;
+            finished = true;
+            clearTimeout(timer);
+            signal.removeEventListener('abort', finish);
+            nudge = undefined;
+            waiting = undefined;
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            Promise.all([store.prime(input.arm, 'suffixes'), store.prime(input.arm, 'failures')]).then(look, () => undefined).finally(finish);
+          }, POLL_MS);
+          nudge = finish;
+          signal.addEventListener('abort', finish, { once: true });
+        })),
+    };
+  }
   const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<JudgeResult> => {
     const condition = item.condition as Condition;
-    const key = sampleKey(item.prefixId, item.sample, condition);
+    const key = keyOf(item);
     let rec = store.peek<RecordEntry>(input.arm, 'records', key);
+    if (!rec && input.ahead && !store.peek(input.arm, 'suffixes', key)) {
+      // Its generation failed for this sample: the arm records that error, not the judge.
+      return { prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: null, attempts: 0, error: null, notReady: true };
+    }
     if (!rec) {
       const s = await store.get<SuffixEntry>(input.arm, 'suffixes', key);
       if (!s) throw new Error(`suffix ${key} of arm ${input.arm} is not in the store yet`);
@@ -89,11 +150,15 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
         ...(s.usage ? { usage: s.usage } : {}),
       });
     }
-    return { prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: rec.reward, attempts: rec.judge.attempts, error: rec.error };
-  }, j.maxOutageSeconds);
+    return {
+      prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: rec.reward, attempts: rec.judge.attempts, error: rec.error,
+      thoughtWords: wordCount(rec.thought), suffixWords: wordCount(rec.suffix),
+    };
+  }, j.maxOutageSeconds, wait).finally(unsubscribe);
   return outcomes.map((o, i) => {
-    if (o.ok) return o.value;
+    if (o?.ok) return o.value;
     const it = input.items[i]!;
-    return { prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition as Condition, reward: null, attempts: 0, error: o.error };
+    const base = { prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition as Condition, reward: null, attempts: 0 };
+    return o ? { ...base, error: o.error } : { ...base, error: null, notReady: true };
   });
 }

@@ -16,11 +16,23 @@ export interface BatchCheckpoint<R> {
 /** The outcome of one request of a batch: its result, or the error recorded for that sample. */
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: string };
 
+/** How a batch whose inputs are still being made by other activities waits for them. */
+export interface LaneWait<I> {
+  /** Whether an item's inputs exist, so it can start now. */
+  ready(item: I): boolean;
+  /** Resolves when readiness may have changed (something was stored, a poll interval passed, or cancellation). */
+  changed(signal: AbortSignal): Promise<void>;
+  /** The batch ends, leaving the items still not ready undone, once nothing in it has started or finished for this long. */
+  giveUpMs: number;
+}
+
 /**
  * Runs the requests of a batch with `lanes` in flight: a lane takes the next request as soon as its last one
  * finishes. Each finished request is checkpointed in the heartbeat details, so a retry of the activity redoes
  * only unfinished ones. A retryable failure stops new requests, lets the ones in flight finish (and be
  * checkpointed), then fails the activity for Temporal to retry; a fatal one fails it for good.
+ * With `wait`, a lane takes the first pending item that is ready, waits while none is, and the result has
+ * undefined for the items that never became ready.
  */
 export async function runLanes<I, R>(
   items: I[],
@@ -28,7 +40,8 @@ export async function runLanes<I, R>(
   ep: EndpointRef,
   work: (item: I, index: number, signal: AbortSignal) => Promise<R>,
   maxOutageSeconds?: number,
-): Promise<ItemOutcome<R>[]> {
+  wait?: LaneWait<I>,
+): Promise<(ItemOutcome<R> | undefined)[]> {
   const ctx = Context.current();
   const previous = (ctx.info.heartbeatDetails as BatchCheckpoint<R> | undefined) ?? {};
   const done = new Map<number, ItemOutcome<R>>(previous.done ?? []);
@@ -51,14 +64,23 @@ export async function runLanes<I, R>(
   beat();
   // Heartbeat often enough that a dead worker is noticed within the heartbeat timeout; the SDK throttles sends.
   const ticker = setInterval(beat, 1000);
+  let lastMove = Date.now();
   const lane = async () => {
     for (;;) {
       if (failure || ctx.cancellationSignal.aborted) return;
-      const i = pending.shift();
-      if (i === undefined) return;
+      if (pending.length === 0) return;
+      const at = wait ? pending.findIndex((p) => wait.ready(items[p]!)) : 0;
+      if (at < 0) {
+        if (Date.now() - lastMove > wait!.giveUpMs) return;
+        await wait!.changed(ctx.cancellationSignal);
+        continue;
+      }
+      const i = pending.splice(at, 1)[0]!;
+      lastMove = Date.now();
       try {
         done.set(i, { ok: true, value: await work(items[i]!, i, ctx.cancellationSignal) });
         outageSince = undefined;
+        lastMove = Date.now();
       } catch (err) {
         // A cancelled activity (worker shutdown, run closing) says nothing about the endpoint.
         if (ctx.cancellationSignal.aborted) return;
@@ -67,7 +89,10 @@ export async function runLanes<I, R>(
           continue;
         }
         const c = classify(err, ep);
-        if (c.kind === 'sample') done.set(i, { ok: false, error: c.message });
+        if (c.kind === 'sample') {
+          done.set(i, { ok: false, error: c.message });
+          lastMove = Date.now();
+        }
         else failure ??= c;
       }
     }
@@ -85,5 +110,5 @@ export async function runLanes<I, R>(
   beat();
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
   if (failure) throw toFailure(failure);
-  return items.map((_, i) => done.get(i)!);
+  return items.map((_, i) => done.get(i));
 }

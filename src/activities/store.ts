@@ -1,9 +1,13 @@
-import { mkdir, open, readFile, writeFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { open, readFile, writeFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig, DatasetRow } from '../config/schema';
 
-/** The kinds of entries a run's store keeps, one append-only JSONL file each per arm. */
-export type StoreKind = 'thoughts' | 'suffixes' | 'records';
+/**
+ * The kinds of entries a run's store keeps, one append-only JSONL file each per arm. `failures` marks suffixes
+ * whose generation failed for that sample only, so a judge batch waiting for them stops waiting.
+ */
+export type StoreKind = 'thoughts' | 'suffixes' | 'records' | 'failures';
 
 interface FileIndex {
   offset: number;
@@ -22,8 +26,17 @@ export class RunStore {
 
   constructor(readonly dir: string) {}
 
+  // File paths by arm and kind: looked up for every entry, so joined once.
+  private readonly files = new Map<string, string>();
+
   private file(arm: string, kind: StoreKind): string {
-    return join(this.dir, 'store', arm, `${kind}.jsonl`);
+    const id = `${arm}\u0000${kind}`;
+    let f = this.files.get(id);
+    if (f === undefined) {
+      f = join(this.dir, 'store', arm, `${kind}.jsonl`);
+      this.files.set(id, f);
+    }
+    return f;
   }
 
   private readonly refreshing = new Map<string, Promise<FileIndex>>();
@@ -90,29 +103,45 @@ export class RunStore {
     const existing = this.peek<T>(arm, kind, entry.key);
     if (existing !== undefined) return existing;
     const file = this.file(arm, kind);
-    // One write call per line on an O_APPEND handle: concurrent appenders never interleave inside a line.
-    await (await this.appender(arm, file)).write(`${JSON.stringify(entry)}\n`);
+    // One write call per line on an O_APPEND descriptor: concurrent appenders never interleave inside a line.
+    // Synchronous on purpose: a small append costs a few microseconds this way, against some sixty of CPU
+    // through the promise API, and it is on the path of every request.
+    writeSync(this.appender(arm, file), `${JSON.stringify(entry)}\n`);
     this.indexes.get(file)?.entries.set(entry.key, entry);
+    for (const fn of this.listeners) fn(arm, kind, entry.key);
     return entry;
   }
 
-  private readonly appenders = new Map<string, Promise<FileHandle>>();
+  private readonly listeners = new Set<(arm: string, kind: StoreKind, key: string) => void>();
 
-  private appender(arm: string, file: string): Promise<FileHandle> {
-    let h = this.appenders.get(file);
-    if (!h) {
-      h = mkdir(join(this.dir, 'store', arm), { recursive: true }).then(() => open(file, 'a'));
-      // A failed open is retried by the next write.
-      h.catch(() => this.appenders.delete(file));
-      this.appenders.set(file, h);
+  /**
+   * Calls `fn` for every entry this process stores, until the returned function is called: how a batch learns
+   * at once that an input another activity is making exists (writers in other processes are seen by prime).
+   */
+  onStored(fn: (arm: string, kind: StoreKind, key: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+
+  private readonly appenders = new Map<string, number>();
+
+  private appender(arm: string, file: string): number {
+    let fd = this.appenders.get(file);
+    if (fd === undefined) {
+      mkdirSync(join(this.dir, 'store', arm), { recursive: true });
+      const opened = openSync(file, 'a');
+      fd = opened;
+      this.appenders.set(file, opened);
       openHandles.push(() => {
         this.appenders.delete(file);
-        void h!.then((fh) => fh.close()).catch(() => undefined);
+        closeSync(opened);
       });
-      // A long-lived worker serves many runs: keep only the most recently opened handles.
+      // A long-lived worker serves many runs: keep only the most recently opened descriptors.
       while (openHandles.length > MAX_OPEN_APPENDERS) openHandles.shift()!();
     }
-    return h;
+    return fd;
   }
 
   /** The entry under a key as far as this process has read the file (no file access). */

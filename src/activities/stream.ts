@@ -44,14 +44,12 @@ export async function streamText(
   const onCancel = () => abort.abort(cancel.reason);
   cancel.addEventListener('abort', onCancel);
   let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      abort.abort(new StallError(stallMs / 1000));
-    }, stallMs);
-  };
+  // One timer per request, pushed back by every chunk (refresh is cheaper than a new timer per token).
+  const timer = setTimeout(() => {
+    stalled = true;
+    abort.abort(new StallError(stallMs / 1000));
+  }, stallMs);
+  const arm = () => timer.refresh();
   const common = {
     model,
     max_tokens: p.maxTokens,

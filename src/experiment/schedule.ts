@@ -18,6 +18,11 @@ export interface ScheduleOptions {
   maxRequestsPerActivity: number;
   /** Judge slots are lent to and from the run (newer runs); batch sizing follows the arm's whole judge share. */
   judgeLending?: boolean;
+  /**
+   * Judge ahead (newer runs): a suffix's judgment is queued as soon as its generation starts, and a judge batch
+   * judges each of its suffixes the moment it is stored, so the judge never waits for a generation batch to end.
+   */
+  judgeAhead?: boolean;
 }
 
 /** A batch of ready requests for one endpoint: one activity, run with `lanes` requests in flight. */
@@ -49,6 +54,11 @@ export interface JudgeResult {
   reward: 0 | 1 | null;
   attempts: number;
   error: string | null;
+  /** The suffix was not there to judge (still generating, or its generation failed): judge it later, if at all. */
+  notReady?: true;
+  /** Word counts of the judged sample (newer activities). */
+  thoughtWords?: number;
+  suffixWords?: number;
 }
 
 /**
@@ -89,6 +99,11 @@ export class ArmScheduler {
   private readonly thoughtWords = new Map<string, number>();
   private readonly thoughtFailed = new Map<string, string>();
   private readonly suffixes = new Map<string, SlotState>();
+  // Judge ahead: where each suffix's generation and judgment stand, by suffix key.
+  private readonly generation = new Map<string, 'running' | 'done' | 'failed'>();
+  private readonly judgment = new Map<string, 'queued' | 'running' | 'done'>();
+  // Judging ahead: suffixes generated and not judged yet (the judge's real backlog).
+  private readonly awaitingJudge = new Set<string>();
   private readonly running = new Map<number, Batch>();
   private readonly records: CompactRecord[] = [];
   private readonly errorRecords: { prefixIndex: number; sample: number; condition: Condition; error: string }[] = [];
@@ -115,10 +130,20 @@ export class ArmScheduler {
       for (const p of prefixes) {
         if (needsThought) this.readyThoughts.push({ stage: 'thought', prefixId: p.id, prefixIndex: p.index, sample: k });
         for (const c of conditions) {
-          if (c === 'blank_thought' || c === 'generic_thought') this.readySuffixes.push(this.suffixItem(p.index, k, c));
+          if (c === 'blank_thought' || c === 'generic_thought') this.suffixReady(this.suffixItem(p.index, k, c));
         }
       }
     }
+  }
+
+  /** A suffix can be generated now; judging ahead, its judgment is queued with it. */
+  private suffixReady(item: WorkItem): void {
+    this.readySuffixes.push(item);
+    if (this.opts.judgeAhead) this.queueJudgment(item.prefixIndex, item.sample, item.condition!);
+  }
+
+  private suffixKey(item: WorkItem): string {
+    return itemKey('suffix', item.prefixIndex, item.sample, item.condition);
   }
 
   private prefix(index: number): PlanPrefix {
@@ -146,7 +171,8 @@ export class ArmScheduler {
    */
   judgeLending(): { release: number; want: number } {
     const generating = this.readySuffixes.length + this.readyThoughts.length + this.inFlight.arm > 0;
-    const ready = this.readyJudgments.length;
+    // Once generation is over, every queued judgment has its suffix.
+    const ready = generating ? this.judgeBacklog() : this.readyJudgments.length;
     const free = this.judgeSlots - this.inFlight.judge;
     if (!generating) {
       const keep = Math.max(this.inFlight.judge + ready > 0 ? 1 : 0, Math.min(this.judgeSlots, this.inFlight.judge + ready));
@@ -178,7 +204,9 @@ export class ArmScheduler {
       suffix: { done: this.done.suffix, total: this.totals.suffix },
       judge: { done: this.done.judge + this.errorRecords.length, total: this.totals.judge },
       // Suffixes that exist and are not judged yet: queued, or in a judge batch still running (or retrying).
-      judgmentsWaiting: this.readyJudgments.length + [...this.running.values()].reduce((n, b) => n + (b.endpoint === 'judge' ? b.items.length : 0), 0),
+      judgmentsWaiting: this.opts.judgeAhead
+        ? this.awaitingJudge.size
+        : this.readyJudgments.length + [...this.running.values()].reduce((n, b) => n + (b.endpoint === 'judge' ? b.items.length : 0), 0),
       inFlight: { ...this.inFlight },
       errors: this.errorRecords.length,
       rewards: Object.fromEntries(
@@ -224,11 +252,52 @@ export class ArmScheduler {
     const b: Batch = { seq, activityId: activityIdFor(this.opts.arm, items, seq), endpoint, lanes, items };
     this.running.set(seq, b);
     this.inFlight[endpoint] += lanes;
+    if (this.opts.judgeAhead) {
+      for (const it of items) {
+        const key = itemKey('suffix', it.prefixIndex, it.sample, it.condition);
+        if (it.stage === 'judge') this.judgment.set(key, 'running');
+        else if (it.stage === 'suffix') {
+          this.generation.set(key, 'running');
+          this.queueJudgment(it.prefixIndex, it.sample, it.condition!);
+        }
+      }
+    }
     return b;
+  }
+
+  /** Queues a suffix's judgment unless it is queued, running or done already. */
+  private queueJudgment(prefixIndex: number, sample: number, condition: Condition, front = false): void {
+    const key = itemKey('suffix', prefixIndex, sample, condition);
+    if (this.judgment.has(key)) return;
+    this.judgment.set(key, 'queued');
+    const item: WorkItem = { stage: 'judge', prefixId: this.prefix(prefixIndex).id, prefixIndex, sample, condition };
+    if (front) this.readyJudgments.unshift(item);
+    else this.readyJudgments.push(item);
+  }
+
+  /** Takes a suffix's judgment out of the queue (its generation failed or was put back). */
+  private unqueueJudgment(key: string): void {
+    if (this.judgment.get(key) !== 'queued') return;
+    this.judgment.delete(key);
+    const at = this.readyJudgments.findIndex((j) => itemKey('suffix', j.prefixIndex, j.sample, j.condition) === key);
+    if (at >= 0) this.readyJudgments.splice(at, 1);
+  }
+
+  /** Generated suffixes the judge has not scored yet, beyond those it is scoring now. */
+  private judgeBacklog(): number {
+    if (!this.opts.judgeAhead) return this.readyJudgments.length;
+    return Math.max(0, this.awaitingJudge.size - this.inFlight.judge);
   }
 
   /** Takes ready work into new batches, within the free slots of each endpoint. */
   nextBatches(): Batch[] {
+    if (!this.opts.judgeAhead) return [...this.judgeBatches(), ...this.armBatches()];
+    // Generation first: the suffixes it starts are judged in the same round.
+    const arm = this.armBatches();
+    return [...arm, ...this.judgeBatches()];
+  }
+
+  private judgeBatches(): Batch[] {
     const out: Batch[] = [];
     const judgeFree = this.judgeSlots - this.inFlight.judge;
     const judgeReady = this.readyJudgments.length;
@@ -236,22 +305,44 @@ export class ArmScheduler {
       // Judge results feed nothing downstream, so its batches may be long: fewer round trips per request.
       // Sized by all of the arm's judge slots, not only the free ones, so the last judgments spread over every lane.
       const perLane = Math.max(1, Math.min(16, Math.floor(judgeReady / (this.opts.judgeLending ? this.judgeSlots : judgeFree))));
-      for (const b of this.plan('judge', judgeFree, judgeReady, perLane)) {
-        out.push(this.batch('judge', b.lanes, this.take(this.readyJudgments, b.items)));
+      const planned = this.plan('judge', judgeFree, judgeReady, perLane);
+      if (!this.opts.judgeAhead) {
+        for (const b of planned) out.push(this.batch('judge', b.lanes, this.take(this.readyJudgments, b.items)));
+        return out;
       }
+      // Judging ahead, the queue runs in the order suffixes will exist: dealt round-robin, every new batch gets
+      // some of the first ones, so none of them waits with idle lanes while another has its work.
+      const taken = this.take(this.readyJudgments, planned.reduce((n, b) => n + b.items, 0));
+      const hands: WorkItem[][] = planned.map(() => []);
+      let next = 0;
+      for (const it of taken) {
+        while (hands[next]!.length >= planned[next]!.items) next = (next + 1) % planned.length;
+        hands[next]!.push(it);
+        next = (next + 1) % planned.length;
+      }
+      planned.forEach((b, i) => out.push(this.batch('judge', b.lanes, hands[i]!)));
     }
+    return out;
+  }
+
+  private armBatches(): Batch[] {
+    const out: Batch[] = [];
     const armFree = this.opts.armSlots - this.inFlight.arm;
     const armReady = this.readySuffixes.length + this.readyThoughts.length;
     if (armFree > 0 && armReady > 0) {
       // The first generation batches are small so the judge gets work early; then they double with every
       // round, because each activity costs a round trip and the arm, not only the judge, must keep up.
-      const judgeBacklog = this.readyJudgments.length;
-      const ramp = 2 ** Math.floor(this.armBatchesDone / 2);
+      const judgeBacklog = this.judgeBacklog();
+      // Judging ahead, the judge does not wait for a batch to end, so batches start at a few requests per lane.
+      const ramp = 2 ** Math.floor(this.armBatchesDone / 2) * (this.opts.judgeAhead ? 4 : 1);
       const perLane = Math.max(1, Math.min(8, Math.max(ramp, Math.floor(judgeBacklog / Math.max(1, this.judgeSlots)))));
       for (const b of this.plan('arm', armFree, armReady, perLane)) {
         // Suffixes feed the judge at once; thoughts unlock two suffixes each. Once the judge has a backlog,
         // thoughts go first so that normal and swapped suffixes are ready before the judge runs dry.
-        const [first, second] = judgeBacklog >= 2 * this.judgeSlots ? [this.readyThoughts, this.readySuffixes] : [this.readySuffixes, this.readyThoughts];
+        // Judging ahead, suffixes a judge batch already waits for go first of all.
+        const judgeWaits = this.opts.judgeAhead && this.readySuffixes.length > 0 && this.judgment.get(this.suffixKey(this.readySuffixes[0]!)) === 'running';
+        const [first, second] =
+          !judgeWaits && judgeBacklog >= 2 * this.judgeSlots ? [this.readyThoughts, this.readySuffixes] : [this.readySuffixes, this.readyThoughts];
         const items = this.take(first, b.items);
         if (items.length < b.items) items.push(...this.take(second, b.items - items.length));
         out.push(this.batch('arm', b.lanes, items));
@@ -271,6 +362,17 @@ export class ArmScheduler {
   /** Puts the items of a running batch back in front of their queues (the batch will not finish; it is retried later). */
   requeue(seq: number): void {
     const b = this.release(seq);
+    if (this.opts.judgeAhead) {
+      for (const it of b.items) {
+        const key = itemKey('suffix', it.prefixIndex, it.sample, it.condition);
+        if (it.stage === 'suffix') {
+          // Back to waiting for generation; its judgment stays where it is.
+          this.generation.delete(key);
+        } else if (it.stage === 'judge') {
+          this.judgment.set(key, 'queued');
+        }
+      }
+    }
     const thoughts = b.items.filter((i) => i.stage === 'thought');
     const suffixes = b.items.filter((i) => i.stage === 'suffix');
     const judgments = b.items.filter((i) => i.stage === 'judge');
@@ -285,11 +387,11 @@ export class ArmScheduler {
 
   private thoughtReady(prefixIndex: number, sample: number): void {
     const { conditions, swap, prefixes } = this.opts;
-    if (conditions.includes('normal_model_thought')) this.readySuffixes.push(this.suffixItem(prefixIndex, sample, 'normal_model_thought'));
+    if (conditions.includes('normal_model_thought')) this.suffixReady(this.suffixItem(prefixIndex, sample, 'normal_model_thought'));
     if (conditions.includes('same_arm_swapped_thought')) {
       // Slot j receives this thought where swap[j] = prefixIndex.
       for (let j = 0; j < prefixes.length; j++) {
-        if (swap![j] === prefixIndex) this.readySuffixes.push(this.suffixItem(j, sample, 'same_arm_swapped_thought'));
+        if (swap![j] === prefixIndex) this.suffixReady(this.suffixItem(j, sample, 'same_arm_swapped_thought'));
       }
     }
   }
@@ -323,11 +425,22 @@ export class ArmScheduler {
       } else {
         this.done.suffix++;
         const c = r.condition!;
+        const key = itemKey('suffix', r.prefixIndex, r.sample, c);
         if (r.error !== null) {
           this.failSuffix(r.prefixIndex, r.sample, c, r.error);
+          if (this.opts.judgeAhead) {
+            this.generation.set(key, 'failed');
+            this.unqueueJudgment(key);
+          }
           continue;
         }
-        this.suffixes.set(itemKey('suffix', r.prefixIndex, r.sample, c), { thoughtWords: r.thoughtWords ?? 0, suffixWords: r.suffixWords ?? 0 });
+        this.suffixes.set(key, { thoughtWords: r.thoughtWords ?? 0, suffixWords: r.suffixWords ?? 0 });
+        if (this.opts.judgeAhead) {
+          this.generation.set(key, 'done');
+          if (this.judgment.get(key) !== 'done') this.awaitingJudge.add(key);
+          this.queueJudgment(r.prefixIndex, r.sample, c);
+          continue;
+        }
         const p = this.prefix(r.prefixIndex);
         this.readyJudgments.push({ stage: 'judge', prefixId: p.id, prefixIndex: r.prefixIndex, sample: r.sample, condition: c });
       }
@@ -338,6 +451,17 @@ export class ArmScheduler {
   completeJudge(seq: number, results: JudgeResult[]): void {
     this.release(seq);
     for (const r of results) {
+      const key = itemKey('suffix', r.prefixIndex, r.sample, r.condition);
+      if (this.opts.judgeAhead) {
+        if (r.notReady) {
+          // Judged later once its suffix exists; a failed generation is recorded by the arm's own result.
+          this.judgment.delete(key);
+          if (this.generation.get(key) !== 'failed') this.queueJudgment(r.prefixIndex, r.sample, r.condition, true);
+          continue;
+        }
+        this.judgment.set(key, 'done');
+        this.awaitingJudge.delete(key);
+      }
       if (r.error !== null) {
         this.failSuffix(r.prefixIndex, r.sample, r.condition, r.error);
         continue;
@@ -350,14 +474,15 @@ export class ArmScheduler {
         sums.sum += r.reward;
       }
       this.rewardSums.set(r.condition, sums);
-      const s = this.suffixes.get(itemKey('suffix', r.prefixIndex, r.sample, r.condition)) ?? {};
+      // A judgment made ahead may finish before the workflow hears of its suffix: its words come with it.
+      const s = this.suffixes.get(key) ?? {};
       this.records.push([
         r.prefixIndex,
         r.sample,
         CONDITIONS.indexOf(r.condition),
         r.reward === null ? -1 : r.reward,
-        s.thoughtWords ?? 0,
-        s.suffixWords ?? 0,
+        r.thoughtWords ?? s.thoughtWords ?? 0,
+        r.suffixWords ?? s.suffixWords ?? 0,
       ]);
     }
   }

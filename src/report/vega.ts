@@ -103,6 +103,18 @@ function renderInWorker(specs: VegaLiteSpec[]): Promise<string[]> {
   });
 }
 
+/**
+ * Starts loading vega in the background (a worker calls this at start-up), so the first report of a run does
+ * not wait for it. A failure is ignored here; rendering tries again and reports it.
+ */
+export function preloadCharts(): void {
+  if (useWorker || loaded) return;
+  loaded = loadDirect();
+  loaded.catch(() => {
+    loaded = null;
+  });
+}
+
 /** Compiles each vega-lite spec and renders it to an SVG string, in order. */
 export async function renderSvgs(specs: VegaLiteSpec[]): Promise<string[]> {
   if (specs.length === 0) return [];

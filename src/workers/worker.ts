@@ -1,6 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
+import { preloadCharts } from '../report/vega';
 import { temporalSettings } from './connection';
 
 /** Options of a worker process: the queues it polls and, for tests, an existing connection. */
@@ -38,6 +39,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const namespace = opts.namespace ?? settings?.namespace ?? 'default';
   const queues = [...new Set([DEFAULT_TASK_QUEUE, ...(opts.taskQueues ?? [])])];
   const activities = createActivities();
+  preloadCharts();
   return Promise.all(
     queues.map((taskQueue) =>
       Worker.create({

@@ -36,8 +36,11 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   const judgeOpts = judgeOptions(input.judgeTaskQueue, input.judgeMaxRetryIntervalSeconds);
   // Runs started before judge lending replay without it (their histories have no judgeLend signals).
   const lending = patched('judge-lending-v1');
+  // Runs started before judging ahead replay without it (their judge batches carry only stored suffixes).
+  const ahead = patched('judge-ahead-v1');
   const scheduler = new ArmScheduler({
     judgeLending: lending,
+    judgeAhead: ahead,
     arm: input.arm,
     prefixes: input.prefixes,
     samples: input.samples,
@@ -93,7 +96,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
             .generate({ storeDir: input.storeDir, arm: input.arm, lanes: b.lanes, items: b.items })
             .then((r) => scheduler.completeGeneration(b.seq, r))
         : proxyActivities<Activities>({ ...judgeOpts, activityId: b.activityId })
-            .judge({ storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items })
+            .judge({ storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items, ...(ahead ? { ahead } : {}) })
             .then((r) => scheduler.completeJudge(b.seq, r));
     done.then(
       () => {

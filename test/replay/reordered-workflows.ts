@@ -15,8 +15,10 @@ export { probeRun } from '../../src/workflows/probeRun';
 export async function probeArm(input: ProbeArmInput): Promise<void> {
   // As the real probeArm does first, so that the variant differs only in the order of its batches.
   const lending = patched('judge-lending-v1');
+  const ahead = patched('judge-ahead-v1');
   const scheduler = new ArmScheduler({
     judgeLending: lending,
+    judgeAhead: ahead,
     arm: input.arm,
     prefixes: input.prefixes,
     samples: input.samples,
@@ -34,7 +36,7 @@ export async function probeArm(input: ProbeArmInput): Promise<void> {
             storeDir: input.storeDir, arm: input.arm, lanes: b.lanes, items: b.items,
           })
         : proxyActivities<Activities>({ ...judgeOptions(input.judgeTaskQueue, 1), activityId: b.activityId }).judge({
-            storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items,
+            storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items, ...(ahead ? { ahead } : {}),
           }),
     ),
   );

@@ -18,6 +18,8 @@ interface DriveOptions {
   pick?: (running: number, step: number) => number;
   /** A thought result's error, or null for success. */
   thoughtError?: (prefixIndex: number, sample: number) => string | null;
+  /** A suffix result's error, or null for success. */
+  suffixError?: (prefixIndex: number, sample: number, condition: Condition) => string | null;
 }
 
 interface DriveLog {
@@ -25,12 +27,16 @@ interface DriveLog {
   scheduled: Map<string, number>;
   violations: string[];
   maxInFlight: { arm: number; judge: number };
+  /** Judgments made (not counting those sent back as not ready), by key. */
+  judged: Map<string, number>;
+  /** Judge items sent back because their suffix was not there yet. */
+  notReady: number;
 }
 
 /** Runs the scheduler to the end with a synchronous fake loop: no Temporal, results made up on the spot. */
 function drive(s: ArmScheduler, opts: ScheduleOptions, d: DriveOptions = {}): DriveLog {
   const pick = d.pick ?? (() => 0);
-  const log: DriveLog = { batches: [], scheduled: new Map(), violations: [], maxInFlight: { arm: 0, judge: 0 } };
+  const log: DriveLog = { batches: [], scheduled: new Map(), violations: [], maxInFlight: { arm: 0, judge: 0 }, judged: new Map(), notReady: 0 };
   const completed = new Set<string>();
   const running: Batch[] = [];
   const check = (ok: boolean, what: string) => {
@@ -52,7 +58,8 @@ function drive(s: ArmScheduler, opts: ScheduleOptions, d: DriveOptions = {}): Dr
           check(it.thoughtSource?.prefixIndex === donor, `${k} has donor ${it.thoughtSource?.prefixIndex}, expected ${donor}`);
           check(completed.has(`thought:${donor}:${it.sample}`), `${k} before thought (${donor}, ${it.sample})`);
         }
-        if (it.stage === 'judge') check(completed.has(`suffix:${it.prefixIndex}:${it.sample}:${it.condition}`), `${k} before its suffix`);
+        // Judging ahead, a judgment may be sent before its suffix exists (the activity waits for it).
+        if (it.stage === 'judge' && !opts.judgeAhead) check(completed.has(`suffix:${it.prefixIndex}:${it.sample}:${it.condition}`), `${k} before its suffix`);
       }
     }
     const lanes = { arm: 0, judge: 0 };
@@ -65,33 +72,39 @@ function drive(s: ArmScheduler, opts: ScheduleOptions, d: DriveOptions = {}): Dr
     if (running.length === 0) return log;
     check(!s.isDone(), 'isDone while batches run');
     const [b] = running.splice(pick(running.length, step), 1);
-    finish(s, b!, completed, d);
+    finish(s, b!, completed, d, log);
   }
   throw new Error('the schedule did not finish');
 }
 
-function finish(s: ArmScheduler, b: Batch, completed: Set<string>, d: DriveOptions): void {
+function finish(s: ArmScheduler, b: Batch, completed: Set<string>, d: DriveOptions, log: DriveLog): void {
   if (b.endpoint === 'judge') {
-    const results: JudgeResult[] = b.items.map((it) => ({
-      prefixIndex: it.prefixIndex,
-      sample: it.sample,
-      condition: it.condition!,
+    const results: JudgeResult[] = b.items.map((it) => {
+      const base = { prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition! };
+      // As the judge activity does: a suffix not stored (yet, or ever) comes back not ready.
+      if (!completed.has(`suffix:${it.prefixIndex}:${it.sample}:${it.condition}`) || failedSuffix(d, it)) {
+        log.notReady++;
+        return { ...base, reward: null, attempts: 0, error: null, notReady: true as const };
+      }
+      completed.add(key(it));
+      log.judged.set(key(it), (log.judged.get(key(it)) ?? 0) + 1);
       // Blank judgments are invalid; the others alternate 1, 0 by (i + k).
-      reward: it.condition === B ? null : ((it.prefixIndex + it.sample) % 2 === 0 ? 1 : 0),
-      attempts: 1,
-      error: null,
-    }));
-    for (const it of b.items) completed.add(key(it));
+      return { ...base, reward: it.condition === B ? null : ((it.prefixIndex + it.sample) % 2 === 0 ? 1 : 0), attempts: 1, error: null };
+    });
     s.completeJudge(b.seq, results);
     return;
   }
   const results: GenerationResult[] = b.items.map((it: WorkItem) =>
     it.stage === 'thought'
       ? { stage: 'thought', prefixIndex: it.prefixIndex, sample: it.sample, error: d.thoughtError?.(it.prefixIndex, it.sample) ?? null, thoughtWords: 7 }
-      : { stage: 'suffix', prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition, error: null, thoughtWords: it.condition === B ? 0 : 7, suffixWords: 9 },
+      : { stage: 'suffix', prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition, error: failedSuffix(d, it) ? 'HTTP 400' : null, thoughtWords: it.condition === B ? 0 : 7, suffixWords: 9 },
   );
   for (const it of b.items) completed.add(key(it));
   s.completeGeneration(b.seq, results);
+}
+
+function failedSuffix(d: DriveOptions, it: WorkItem): boolean {
+  return it.stage !== 'thought' && (d.suffixError?.(it.prefixIndex, it.sample, it.condition!) ?? null) !== null;
 }
 
 /** A small deterministic generator, so completions arrive out of order. */
@@ -267,5 +280,87 @@ describe('ArmScheduler', () => {
     expect(s.currentJudgeSlots).toBe(3);
     s.setJudgeSlots(8);
     expect(s.currentJudgeSlots).toBe(8);
+  });
+});
+
+describe('ArmScheduler judging ahead', () => {
+  const setups: [string, Partial<ScheduleOptions>, number][] = [
+    ['FIFO completions', {}, -1],
+    ['out-of-order completions', {}, 7],
+    ['one slot each', { armSlots: 1, judgeSlots: 1 }, 3],
+    ['many slots', { armSlots: 16, judgeSlots: 32 }, 11],
+    ['one request per activity', { maxRequestsPerActivity: 1 }, 5],
+  ];
+
+  it.each(setups)('generates every suffix once and judges each exactly once, within the slots (%s)', (_name, over, seed) => {
+    const opts = options({ ...over, judgeAhead: true, judgeLending: true });
+    const s = new ArmScheduler(opts);
+    const pick = seed < 0 ? undefined : lcgPick(seed);
+    const log = drive(s, opts, { pick: pick && ((n) => pick(n)) });
+    expect(log.violations).toEqual([]);
+    for (const [k, times] of log.scheduled) if (!k.startsWith('judge:')) expect([k, times]).toEqual([k, 1]);
+    expect(log.judged.size).toBe(60);
+    expect([...log.judged.values()].every((n) => n === 1)).toBe(true);
+    expect(s.isDone()).toBe(true);
+    expect(s.compactRecords()).toHaveLength(60);
+    expect(s.progress()).toMatchObject({ judge: { done: 60, total: 60 }, judgmentsWaiting: 0, inFlight: { arm: 0, judge: 0 }, errors: 0 });
+  });
+
+  it('sends judgments before their suffixes exist, so the judge starts in the first round', () => {
+    const opts = options({ judgeAhead: true, judgeLending: true, armSlots: 4, judgeSlots: 3 });
+    const first = new ArmScheduler(opts).nextBatches();
+    expect(first.some((b) => b.endpoint === 'arm')).toBe(true);
+    expect(first.filter((b) => b.endpoint === 'judge').reduce((n, b) => n + b.lanes, 0)).toBe(3);
+    // Without judging ahead the first round has nothing for the judge.
+    expect(new ArmScheduler(options({ judgeLending: true })).nextBatches().every((b) => b.endpoint === 'arm')).toBe(true);
+  });
+
+  it('generates first the suffixes a judge batch is waiting for', () => {
+    const opts = options({ judgeAhead: true, judgeLending: true, armSlots: 2, judgeSlots: 2, maxRequestsPerActivity: 4 });
+    const s = new ArmScheduler(opts);
+    const first = s.nextBatches();
+    const waited = new Set(first.filter((b) => b.endpoint === 'judge').flatMap((b) => b.items.map((i) => `${i.prefixIndex}:${i.sample}:${i.condition}`)));
+    const generated = first.filter((b) => b.endpoint === 'arm').flatMap((b) => b.items);
+    expect(generated.length).toBeGreaterThan(0);
+    for (const it of generated) expect(waited.has(`${it.prefixIndex}:${it.sample}:${it.condition}`)).toBe(true);
+  });
+
+  it('records a suffix that failed once, and drops the judgment that waited for it', () => {
+    const opts = options({ judgeAhead: true, judgeLending: true });
+    const s = new ArmScheduler(opts);
+    const log = drive(s, opts, { pick: lcgPick(3), suffixError: (i, k, c) => (i === 2 && k === 1 && c === G ? 'HTTP 400' : null) });
+    expect(log.violations).toEqual([]);
+    expect(s.errors()).toEqual([{ prefixIndex: 2, sample: 1, condition: G, error: 'HTTP 400' }]);
+    expect(log.judged.has(`judge:2:1:${G}`)).toBe(false);
+    expect(s.compactRecords()).toHaveLength(59);
+    expect(s.progress().judge).toEqual({ done: 60, total: 60 });
+    expect(s.isDone()).toBe(true);
+  });
+
+  it('puts a generation batch back (outage budget) without losing or repeating a judgment', () => {
+    const opts = options({ judgeAhead: true, judgeLending: true });
+    const s = new ArmScheduler(opts);
+    const completed = new Set<string>();
+    const log: DriveLog = { batches: [], scheduled: new Map(), violations: [], maxInFlight: { arm: 0, judge: 0 }, judged: new Map(), notReady: 0 };
+    const running: Batch[] = [];
+    let requeued = 0;
+    let armBatches = 0;
+    for (let step = 0; step < 10000 && !(s.isDone() && running.length === 0); step++) {
+      running.push(...s.nextBatches());
+      const b = running.shift();
+      if (!b) break;
+      // Every other generation batch, three times, hits an exhausted outage budget: its requests go back to the queue.
+      if (b.endpoint === 'arm' && armBatches++ % 2 === 0 && requeued < 3) {
+        requeued++;
+        s.requeue(b.seq);
+        continue;
+      }
+      finish(s, b, completed, {}, log);
+    }
+    expect(requeued).toBe(3);
+    expect(s.isDone()).toBe(true);
+    expect(log.judged.size).toBe(60);
+    expect([...log.judged.values()].every((n) => n === 1)).toBe(true);
+    expect(s.compactRecords()).toHaveLength(60);
   });
 });
