@@ -1,13 +1,30 @@
-// `npm run bench`: thought-probe's demo run beside a plain in-process runner of the same calls (bench/plain.ts),
-// in alternating pairs in one invocation, against the servers' lower bound; or, with --zero-latency, model
-// calls per second and the CPU each process spends. Writes bench/results/bench.json. Not part of the test suite.
+// `npm run bench`: the four measurements of the performance issue, in order, each printed as a markdown table
+// (medians of --runs runs), all written into one JSON file, bench/results/bench.json (keys saturation200,
+// saturation1000, zeroLatency, scale), with a one-line summary per measurement against its target at the end.
+// Not part of the test suite.
 //
-//   npm run bench -- [--runs 3] [--latency-ms 200] [--config examples/demo.yaml]
-//   npm run bench -- --zero-latency [--runs 3]
-//   npm run bench -- --in-flight   (also samples each server's requests in flight at the sim; thought-probe then runs
-//                                   through bench/lib.ts runDemoMeasured, runDemo's steps with the sim's URL at hand)
+//   (a)  saturation at 200 ms per request: thought-probe's demo run beside a plain in-process runner of the same
+//        calls (bench/plain.ts), in alternating pairs, against the servers' lower bound: makespans, median / bound;
+//   (a') the same at 1000 ms per request;
+//   (b)  thought-probe / plain, per pair and of the medians: the last row of each (a) table;
+//   (c)  zero latency: model calls per second and the CPU each process spends, thought-probe and plain;
+//   (d)  scale (bench/scale.ts runScale): 320 prefixes at 0 ms, per run the makespan, largest history, most
+//        pending activities, worker peak RSS, child workflows, continue-as-new; and Temporal's thresholds.
 //
-// The machine may be shared: run one benchmark at a time, and read single runs as noisy.
+//   npm run bench                                  all four: (a) 200 ms, (a') 1000 ms, (c), (d)
+//   npm run bench -- --skip-scale                  all but (d)
+//   npm run bench -- --latency-ms 200              only the saturation at that latency (key saturation<L>)
+//   npm run bench -- --zero-latency                only (c)
+//   npm run bench -- --scale [--scale-runs 3] [--prefixes 320]   only (d)
+//   options: --runs 3 (pairs of (a)/(a'), runs of (c)), --scale-runs 3, --prefixes 320 (of (d)),
+//            --config examples/demo.yaml (of (a) and (c)),
+//            --in-flight (also samples each server's requests in flight at the sim in (a); thought-probe then runs
+//                         through bench/lib.ts runDemoMeasured, runDemo's steps with the sim's URL at hand)
+//   --latency-ms, --zero-latency and --scale each select a part; together they select the union of their parts.
+//   bench/results/bench.json holds the parts of the last invocation only; it is rewritten after each part.
+//
+// The machine may be shared: run one benchmark at a time, and read single runs as noisy. The whole default run
+// takes a while (the 1000 ms pairs and the scale runs take minutes each).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,6 +53,7 @@ import {
   type CpuWindow,
 } from './lib';
 import { runPlain, type PlainResult } from './plain';
+import { runScale, SCALE_LIMITS, type ScaleResult } from './scale';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const f1 = (x: number) => x.toFixed(1);
@@ -142,15 +160,15 @@ async function measurePlain(config: RunConfig, latencyMs: number, inFlight = fal
   }
 }
 
-function writeJson(out: unknown): string {
-  const dir = join(root, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'bench.json');
-  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  return file;
+const BENCH_JSON = join(root, 'bench/results/bench.json');
+
+/** Writes every part measured so far into bench.json, so a part that fails later does not lose the earlier ones. */
+function writeJson(out: unknown): void {
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(BENCH_JSON, `${JSON.stringify(out, null, 2)}\n`);
 }
 
-async function sideBySide(configFile: string, config: RunConfig, latencyMs: number, runs: number, inFlight: boolean): Promise<unknown> {
+async function sideBySide(configFile: string, config: RunConfig, latencyMs: number, runs: number, inFlight: boolean) {
   const bound = lowerBound(config, latencyMs);
   const planned = plannedCalls(config);
   say(`lower bound ${f1(bound.seconds)} s: ${bound.servers.map((s) => `${s.server} ${s.calls} calls / ${s.cap} → ${f1(s.seconds)} s`).join('; ')}`);
@@ -201,7 +219,7 @@ async function sideBySide(configFile: string, config: RunConfig, latencyMs: numb
       `| thought-probe / plain | | ${pairRatios.map(f2).join(', ')} | ${f2(probeMedian / plainMedian)} | | |`,
       '',
       ...inFlightLines(config, pairs),
-      `summaries ${out.sameScience ? 'equal' : 'DIFFER'} between the runners in every pair; results in ${writeJson(out)}`,
+      `summaries ${out.sameScience ? 'equal' : 'DIFFER'} between the runners in every pair`,
       '',
     ].join('\n'),
   );
@@ -232,7 +250,7 @@ function limitOf(cpu: CpuWindow, what: string): string {
   return parts.length ? parts.join('; ') : 'no single process was saturated (waits on round trips dominate)';
 }
 
-async function zeroLatency(configFile: string, config: RunConfig, runs: number): Promise<unknown> {
+async function zeroLatency(configFile: string, config: RunConfig, runs: number) {
   const planned = plannedCalls(config);
   const rows: { order: string[]; probe: { seconds: number; callsPerSecond: number; cpu: CpuWindow; limit: string }; plain: { seconds: number; callsPerSecond: number; cpu: CpuWindow; limit: string } }[] = [];
   for (let i = 0; i < runs; i++) {
@@ -282,24 +300,79 @@ async function zeroLatency(configFile: string, config: RunConfig, runs: number):
       '',
       ...rows.map((r, i) => `run ${i + 1}: thought-probe limited by: ${r.probe.limit}. plain: ${r.plain.limit}.`),
       '',
-      `CPU is counted over each run's timed window only (worker start-up and workflow bundling excluded); results in ${writeJson(out)}`,
+      `CPU is counted over each run's timed window only (worker start-up and workflow bundling excluded)`,
       '',
     ].join('\n'),
   );
   return out;
 }
 
+type SideBySide = Awaited<ReturnType<typeof sideBySide>>;
+type ZeroLatency = Awaited<ReturnType<typeof zeroLatency>>;
+
+/** Targets of the performance issue, printed beside the measured figures (facts to read, not assertions). */
+const TARGETS = { probeOverBound: { 200: 1.1, 1000: 1.05 } as Record<number, number>, probeOverPlain: 1.0, callsPerSecond: 500 };
+
+/** One line per measurement: the figure, and the target next to it. */
+function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; scale?: ScaleResult }): string[] {
+  const lines: string[] = [];
+  for (const s of parts.saturation) {
+    const target = TARGETS.probeOverBound[s.latencyMs];
+    lines.push(`(a) saturation at ${s.latencyMs} ms: thought-probe median ${f1(s.medians.probeSeconds)} s / lower bound ${f1(s.lowerBound.seconds)} s = ${f2(s.ratios.probeOverBound)} (target ≤ ${target === undefined ? 'none set at this latency' : f2(target)}); plain ${f2(s.ratios.plainOverBound)}`);
+  }
+  for (const s of parts.saturation) {
+    lines.push(`(b) thought-probe / plain at ${s.latencyMs} ms: ${f2(s.ratios.probeOverPlain)} of the medians, per pair ${s.ratios.probeOverPlainPerPair.map(f2).join(', ')} (target ≤ ${f2(TARGETS.probeOverPlain)})`);
+  }
+  if (parts.zero) {
+    const m = parts.zero.medians;
+    lines.push(`(c) zero latency: thought-probe ${Math.round(m.probe.callsPerSecond)} calls/s (target ≥ ${TARGETS.callsPerSecond}); plain ${Math.round(m.plain.callsPerSecond)} calls/s`);
+  }
+  if (parts.scale) {
+    const o = parts.scale.overall;
+    const w = parts.scale.withinLimits;
+    const n = (x: number) => x.toLocaleString('en');
+    lines.push(
+      `(d) scale, ${parts.scale.prefixes} prefixes: thresholds met ${w.all ? 'yes' : 'no'} (largest history ${n(o.largestHistory.events)} of ${n(SCALE_LIMITS.historyEvents)} events, ${(o.largestHistory.bytes / 1024 / 1024).toFixed(1)} of ${SCALE_LIMITS.historyBytes / 1024 / 1024} MB; ` +
+        `most pending activities ${n(o.mostPendingActivities)} of ${n(SCALE_LIMITS.pendingActivities)}); median makespan ${f1(o.makespanSecondsMedian)} s; continue-as-new ${o.continuedAsNew}`,
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const runs = numArg('runs', 3);
-  const zero = flag('zero-latency');
-  const latencyMs = zero ? 0 : numArg('latency-ms', 200);
+  // --latency-ms, --zero-latency and --scale each pick a part; with none of them, every part runs.
+  const picked = flag('latency-ms') || flag('zero-latency') || flag('scale');
+  const latencies = flag('latency-ms') ? [numArg('latency-ms', 200)] : picked ? [] : [200, 1000];
+  const zero = flag('zero-latency') || !picked;
+  const scale = (flag('scale') || !picked) && !flag('skip-scale');
   const configFile = resolve(strArg('config', join(root, 'examples/demo.yaml')));
   const config = resolveConfigFile(configFile);
   // Started (or found) once, before any timing, so no run pays for it.
   const server = await ensureDevServer(say);
   if (server.started) say(`Temporal dev server started (pid ${server.pid}); it keeps running. Stop it with: kill ${server.pid}`);
-  if (zero) await zeroLatency(configFile, config, runs);
-  else await sideBySide(configFile, config, latencyMs, runs, flag('in-flight'));
+  const json: Record<string, unknown> = { date: new Date().toISOString(), argv: process.argv.slice(2) };
+  const parts: Parameters<typeof summaryLines>[0] = { saturation: [] };
+  for (const latencyMs of latencies) {
+    say(`saturation at ${latencyMs} ms per request, ${runs} pairs`);
+    const s = await sideBySide(configFile, config, latencyMs, runs, flag('in-flight'));
+    parts.saturation.push(s);
+    writeJson(Object.assign(json, { [`saturation${latencyMs}`]: s }));
+  }
+  if (zero) {
+    say(`zero latency, ${runs} runs`);
+    parts.zero = await zeroLatency(configFile, config, runs);
+    writeJson(Object.assign(json, { zeroLatency: parts.zero }));
+  }
+  if (scale) {
+    const scaleRuns = numArg('scale-runs', 3);
+    say(`scale, ${scaleRuns} runs`);
+    parts.scale = await runScale({ prefixes: numArg('prefixes', 320), latencyMs: 0, runs: scaleRuns });
+    writeJson(Object.assign(json, { scale: parts.scale }));
+  }
+  const summary = summaryLines(parts);
+  writeJson(Object.assign(json, { summary }));
+  process.stdout.write(['summary (targets are the issue\'s, printed for reading, not checked):', ...summary.map((l) => `- ${l}`), '', `results in ${BENCH_JSON}`, ''].join('\n'));
   // The worker's native runtime may hold the loop open a moment longer than needed.
   process.exit(0);
 }
