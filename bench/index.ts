@@ -18,6 +18,8 @@
 //   npm run bench -- --scale [--scale-runs 3] [--prefixes 320]   only (d)
 //   options: --runs 3 (pairs of (a)/(a'), runs of (c)), --scale-runs 3, --prefixes 320 (of (d)),
 //            --config examples/demo.yaml (of (a) and (c)),
+//            --fresh-worker (each thought-probe run of (a) and (c) starts its own worker, as `npm run demo` does;
+//                            by default one long-lived worker serves them all, as a deployed worker would),
 //            --in-flight (also samples each server's requests in flight at the sim in (a); thought-probe then runs
 //                         through bench/lib.ts runDemoMeasured, runDemo's steps with the sim's URL at hand)
 //   --latency-ms, --zero-latency and --scale each select a part; together they select the union of their parts.
@@ -52,6 +54,8 @@ import {
   strArg,
   type CpuWindow,
 } from './lib';
+import type { Worker } from '@temporalio/worker';
+import { createWorkers } from '../src/workers/worker';
 import { runPlain, type PlainResult } from './plain';
 import { runScale, SCALE_LIMITS, type ScaleResult } from './scale';
 
@@ -106,12 +110,12 @@ interface ProbeMeasurement {
 
 async function measureProbe(configFile: string, config: RunConfig, latencyMs: number, inFlight: boolean): Promise<ProbeMeasurement> {
   if (inFlight) {
-    const r = await runDemoMeasured({ config: configFile, latencyMs, sampleInFlight: true });
+    const r = await runDemoMeasured({ config: configFile, latencyMs, sampleInFlight: true, workers: benchWorkers });
     return { seconds: r.ms / 1000, runId: r.runId, calls: plannedCalls(config).total, selfCpuSeconds: r.cpu.selfSeconds, simCpuSeconds: r.cpu.simSeconds ?? NaN, summary: r.result.summary, ...(r.inFlight ? { inFlight: r.inFlight } : {}) };
   }
   const self0 = selfCpuSeconds();
   const kids0 = reapedChildrenCpuSeconds();
-  const { ms, runId, result } = await runDemo({ config: configFile, latencyMs, quiet: true, print: false });
+  const { ms, runId, result } = await runDemo({ config: configFile, latencyMs, quiet: true, print: false, workers: benchWorkers });
   return {
     seconds: ms / 1000,
     runId,
@@ -259,7 +263,7 @@ async function zeroLatency(configFile: string, config: RunConfig, runs: number) 
     let plain: (typeof rows)[number]['plain'] | undefined;
     for (const who of order) {
       if (who === 'thought-probe') {
-        const r = await runDemoMeasured({ config: configFile, latencyMs: 0 });
+        const r = await runDemoMeasured({ config: configFile, latencyMs: 0, workers: benchWorkers });
         probe = { seconds: r.ms / 1000, callsPerSecond: planned.total / (r.ms / 1000), cpu: r.cpu, limit: limitOf(r.cpu, 'the worker (activities, the openai client, the SDK bridge; workflows run on their own thread)') };
         say(`run ${i + 1}/${runs} thought-probe (${r.runId}): ${f1(probe.seconds)} s, ${Math.round(probe.callsPerSecond)} calls/s`);
       } else {
@@ -339,6 +343,13 @@ function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; sca
   return lines;
 }
 
+/**
+ * The worker thought-probe's runs use in (a) and (c): one long-lived worker in this process, started before any
+ * timing, as a deployed worker would be (so no run pays for workflow bundling or a cold sandbox). With
+ * --fresh-worker each run creates and stops its own, as `npm run demo` does.
+ */
+let benchWorkers: Worker[] | undefined;
+
 async function main(): Promise<void> {
   const runs = numArg('runs', 3);
   // --latency-ms, --zero-latency and --scale each pick a part; with none of them, every part runs.
@@ -351,7 +362,11 @@ async function main(): Promise<void> {
   // Started (or found) once, before any timing, so no run pays for it.
   const server = await ensureDevServer(say);
   if (server.started) say(`Temporal dev server started (pid ${server.pid}); it keeps running. Stop it with: kill ${server.pid}`);
-  const json: Record<string, unknown> = { date: new Date().toISOString(), argv: process.argv.slice(2) };
+  if (!flag('fresh-worker') && (latencies.length > 0 || zero)) {
+    benchWorkers = await createWorkers({ taskQueues: config.arms.map((a) => a.taskQueue) });
+    for (const w of benchWorkers) void w.run();
+  }
+  const json: Record<string, unknown> = { date: new Date().toISOString(), argv: process.argv.slice(2), worker: benchWorkers ? 'long-lived, shared by the runs' : 'fresh per run' };
   const parts: Parameters<typeof summaryLines>[0] = { saturation: [] };
   for (const latencyMs of latencies) {
     say(`saturation at ${latencyMs} ms per request, ${runs} pairs`);

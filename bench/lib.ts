@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: arguments, statistics, the servers' lower bound, CPU readings from /proc
 // and a measured copy of the demo run. Not part of the test suite.
+import type { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -201,11 +202,12 @@ export function cpuBetween(a: CpuMark, b: CpuMark, cores: number): CpuWindow {
  * runDemo's wall time is taken between. Assumes the dev server is up (call ensureDevServer first).
  * Keep in step with runDemo; a hook there (e.g. `onSim`, `onStart`/`onEnd`) would make this copy unnecessary.
  */
-export async function runDemoMeasured(opts: { config: string; latencyMs: number; sampleInFlight?: boolean }): Promise<{ result: ProbeRunResult; ms: number; runId: string; cpu: CpuWindow; inFlight?: InFlight }> {
+export async function runDemoMeasured(opts: { config: string; latencyMs: number; sampleInFlight?: boolean; workers?: Worker[] }): Promise<{ result: ProbeRunResult; ms: number; runId: string; cpu: CpuWindow; inFlight?: InFlight }> {
   const base = resolveConfigFile(opts.config);
   const sim = await spawnSimFor(base, opts.latencyMs);
-  const workers = await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) });
-  const running = workers.map((w) => w.run());
+  const own = opts.workers === undefined;
+  const workers = opts.workers ?? (await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) }));
+  const running = own ? workers.map((w) => w.run()) : [];
   const temporalPid = temporalServerPid();
   try {
     const client = await connectClient();
@@ -220,7 +222,7 @@ export async function runDemoMeasured(opts: { config: string; latencyMs: number;
     const inFlight = await sampler?.stop();
     return { result, ms, runId, cpu: cpuBetween(before, after, machineCores()), ...(inFlight ? { inFlight } : {}) };
   } finally {
-    workers.forEach((w) => w.shutdown());
+    if (own) workers.forEach((w) => w.shutdown());
     await Promise.all(running);
     await sim.stop();
   }

@@ -5,6 +5,7 @@ import type { RunConfig } from '../config/schema';
 import { spawnSim } from '../sim/process';
 import type { FaultRule, SimStats } from '../sim/types';
 import { ensureDevServer } from '../workers/devServer';
+import type { Worker } from '@temporalio/worker';
 import { createWorkers } from '../workers/worker';
 import { follow } from './follow';
 import { printResult, startRun } from './run';
@@ -23,6 +24,8 @@ export interface DemoOptions {
   faults?: FaultRule[];
   /** Rows the simulated endpoints know (default examples/data/heldout.jsonl). */
   dataset?: string;
+  /** Workers already running in this process (a long-lived worker, as deployed): used, not created or stopped. */
+  workers?: Worker[];
 }
 
 /** Points every arm and the judge of a config at one simulated server. */
@@ -42,8 +45,9 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   // The endpoints run in their own process, as model servers would, so they do not share this one's CPU time.
   const sim = await spawnSim({ dataset: opts.dataset ?? join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults });
   say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
-  const workers = await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) });
-  const running = workers.map((w) => w.run());
+  const own = opts.workers === undefined;
+  const workers = opts.workers ?? (await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) }));
+  const running = own ? workers.map((w) => w.run()) : [];
   try {
     const client = await connectClient();
     const runId = `${base.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
@@ -58,7 +62,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
     }
     return { result, ms, runId, simStats: await sim.stats() };
   } finally {
-    workers.forEach((w) => w.shutdown());
+    if (own) workers.forEach((w) => w.shutdown());
     await Promise.all(running);
     await sim.stop();
   }
