@@ -11,7 +11,7 @@ import type { Summary } from '../experiment/summary';
 import { renderReportHtml } from '../report';
 import { sampleKey } from './generate';
 import type { RecordEntry } from './judge';
-import { storeFor, writeFileAtomic } from './store';
+import { releaseStore, storeFor, writeFileAtomic } from './store';
 
 /** Input of prepareRun: where the run's files go, the config they come from, and earlier runs to reuse. */
 export interface PrepareRunInput {
@@ -189,6 +189,8 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await writeFileAtomic(paths.report, renderReport(summary));
   await writeFileAtomic(paths.html, html);
+  // The run is complete: this worker need not keep its texts in memory any longer.
+  releaseStore(input.storeDir);
   // The workflow's copy of the summary leaves out the config (its texts stay in config.json).
   return { paths, summary: { ...summary, config: null } };
 }

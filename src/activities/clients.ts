@@ -21,6 +21,8 @@ export function clientFor(baseURL: string, apiKeyEnv: string | undefined, timeou
     }
     c = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: timeoutMs });
     clients.set(key, c);
+    // A long-lived worker may meet many endpoints (a new simulated server per benchmark run): keep the newest.
+    if (clients.size > 32) clients.delete(clients.keys().next().value!);
   }
   return c;
 }

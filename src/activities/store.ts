@@ -135,6 +135,8 @@ export class RunStore {
       fd = opened;
       this.appenders.set(file, opened);
       openHandles.push(() => {
+        // A no-op when the store was closed (and the descriptor with it) in the meantime.
+        if (this.appenders.get(file) !== opened) return;
         this.appenders.delete(file);
         closeSync(opened);
       });
@@ -142,6 +144,13 @@ export class RunStore {
       while (openHandles.length > MAX_OPEN_APPENDERS) openHandles.shift()!();
     }
     return fd;
+  }
+
+  /** Closes this store's append descriptors and drops its indexes (a later write or read opens them again). */
+  close(): void {
+    for (const fd of this.appenders.values()) closeSync(fd);
+    this.appenders.clear();
+    this.indexes.clear();
   }
 
   /** The entry under a key as far as this process has read the file (no file access). */
@@ -179,14 +188,32 @@ const stores = new Map<string, RunStore>();
 const openHandles: (() => void)[] = [];
 const MAX_OPEN_APPENDERS = 48;
 
+// A long-lived worker serves run after run: it keeps the stores of the most recently used runs only, so their
+// indexes (every text of a run) do not pile up. An activity still holding an evicted store keeps working.
+const MAX_STORES = 8;
+
 /** The store of a run directory, shared within a worker process. */
 export function storeFor(dir: string): RunStore {
   let s = stores.get(dir);
-  if (!s) {
-    s = new RunStore(dir);
+  if (s) {
+    stores.delete(dir);
     stores.set(dir, s);
+    return s;
+  }
+  s = new RunStore(dir);
+  stores.set(dir, s);
+  for (const [old, store] of stores) {
+    if (stores.size <= MAX_STORES) break;
+    stores.delete(old);
+    store.close();
   }
   return s;
+}
+
+/** Forgets a finished run's store in this process (its files stay); the next storeFor opens it afresh. */
+export function releaseStore(dir: string): void {
+  stores.get(dir)?.close();
+  stores.delete(dir);
 }
 
 /** Writes a file atomically (temporary name, then rename), so a crash never leaves half an artifact. */
