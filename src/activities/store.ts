@@ -134,14 +134,17 @@ export class RunStore {
       const opened = openSync(file, 'a');
       fd = opened;
       this.appenders.set(file, opened);
-      openHandles.push(() => {
-        // A no-op when the store was closed (and the descriptor with it) in the meantime.
-        if (this.appenders.get(file) !== opened) return;
-        this.appenders.delete(file);
-        closeSync(opened);
+      openHandles.push({
+        store: this,
+        close: () => {
+          // A no-op when the store was closed (and the descriptor with it) in the meantime.
+          if (this.appenders.get(file) !== opened) return;
+          this.appenders.delete(file);
+          closeSync(opened);
+        },
       });
       // A long-lived worker serves many runs: keep only the most recently opened descriptors.
-      while (openHandles.length > MAX_OPEN_APPENDERS) openHandles.shift()!();
+      while (openHandles.length > MAX_OPEN_APPENDERS) openHandles.shift()!.close();
     }
     return fd;
   }
@@ -151,6 +154,9 @@ export class RunStore {
     for (const fd of this.appenders.values()) closeSync(fd);
     this.appenders.clear();
     this.indexes.clear();
+    // The last read of each file holds its index too; and nothing global may keep this store alive.
+    this.refreshing.clear();
+    for (let i = openHandles.length - 1; i >= 0; i--) if (openHandles[i]!.store === this) openHandles.splice(i, 1);
   }
 
   /** The entry under a key as far as this process has read the file (no file access). */
@@ -185,7 +191,7 @@ export class RunStore {
 
 const stores = new Map<string, RunStore>();
 // Closers of the append handles open in this process, oldest first.
-const openHandles: (() => void)[] = [];
+const openHandles: { store: RunStore; close: () => void }[] = [];
 const MAX_OPEN_APPENDERS = 48;
 
 // A long-lived worker serves run after run: it keeps the stores of the most recently used runs only, so their

@@ -17,6 +17,9 @@ test('a released store reads its entries back from the files; the ninth store ev
   await first.put('arm', 'records', { key: 'p1/0/blank_thought', reward: 0 });
   expect((await again.all('arm', 'records')).map((e) => (e as { key: string }).key)).toEqual(['p0/0/blank_thought', 'p1/0/blank_thought']);
 
+  // A released store no longer holds its entries in memory.
+  expect(first.peek('arm', 'records', 'p0/0/blank_thought')).toBeUndefined();
+
   const others = Array.from({ length: 8 }, () => storeFor(tempDir()));
   expect(new Set(others).size).toBe(8);
   expect(storeFor(dir)).not.toBe(again);
