@@ -92,8 +92,7 @@ export async function runLanes<I, R>(
         if (c.kind === 'sample') {
           done.set(i, { ok: false, error: c.message });
           lastMove = Date.now();
-        }
-        else failure ??= c;
+        } else failure ??= c;
       }
     }
   };

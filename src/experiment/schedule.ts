@@ -19,7 +19,7 @@ export interface ScheduleOptions {
   /** Judge slots are lent to and from the run (newer runs); batch sizing follows the arm's whole judge share. */
   judgeLending?: boolean;
   /**
-   * Judge ahead (newer runs): a suffix's judgment is queued as soon as its generation starts, and a judge batch
+   * Judge ahead (newer runs): a suffix's judgment is queued as soon as the suffix can be generated, and a judge batch
    * judges each of its suffixes the moment it is stored, so the judge never waits for a generation batch to end.
    */
   judgeAhead?: boolean;
@@ -99,8 +99,8 @@ export class ArmScheduler {
   private readonly thoughtWords = new Map<string, number>();
   private readonly thoughtFailed = new Map<string, string>();
   private readonly suffixes = new Map<string, SlotState>();
-  // Judge ahead: where each suffix's generation and judgment stand, by suffix key.
-  private readonly generation = new Map<string, 'running' | 'done' | 'failed'>();
+  // Judging ahead: suffixes whose generation failed, and where each judgment stands, by suffix key.
+  private readonly failedSuffixes = new Set<string>();
   private readonly judgment = new Map<string, 'queued' | 'running' | 'done'>();
   // Judging ahead: suffixes generated and not judged yet (the judge's real backlog).
   private readonly awaitingJudge = new Set<string>();
@@ -252,16 +252,7 @@ export class ArmScheduler {
     const b: Batch = { seq, activityId: activityIdFor(this.opts.arm, items, seq), endpoint, lanes, items };
     this.running.set(seq, b);
     this.inFlight[endpoint] += lanes;
-    if (this.opts.judgeAhead) {
-      for (const it of items) {
-        const key = itemKey('suffix', it.prefixIndex, it.sample, it.condition);
-        if (it.stage === 'judge') this.judgment.set(key, 'running');
-        else if (it.stage === 'suffix') {
-          this.generation.set(key, 'running');
-          this.queueJudgment(it.prefixIndex, it.sample, it.condition!);
-        }
-      }
-    }
+    if (this.opts.judgeAhead && endpoint === 'judge') for (const it of items) this.judgment.set(this.suffixKey(it), 'running');
     return b;
   }
 
@@ -275,7 +266,7 @@ export class ArmScheduler {
     else this.readyJudgments.push(item);
   }
 
-  /** Takes a suffix's judgment out of the queue (its generation failed or was put back). */
+  /** Takes a suffix's judgment out of the queue (its generation failed). */
   private unqueueJudgment(key: string): void {
     if (this.judgment.get(key) !== 'queued') return;
     this.judgment.delete(key);
@@ -362,17 +353,8 @@ export class ArmScheduler {
   /** Puts the items of a running batch back in front of their queues (the batch will not finish; it is retried later). */
   requeue(seq: number): void {
     const b = this.release(seq);
-    if (this.opts.judgeAhead) {
-      for (const it of b.items) {
-        const key = itemKey('suffix', it.prefixIndex, it.sample, it.condition);
-        if (it.stage === 'suffix') {
-          // Back to waiting for generation; its judgment stays where it is.
-          this.generation.delete(key);
-        } else if (it.stage === 'judge') {
-          this.judgment.set(key, 'queued');
-        }
-      }
-    }
+    // Judging ahead, a put-back suffix keeps its judgment where it is; put-back judgments are queued again.
+    if (this.opts.judgeAhead && b.endpoint === 'judge') for (const it of b.items) this.judgment.set(this.suffixKey(it), 'queued');
     const thoughts = b.items.filter((i) => i.stage === 'thought');
     const suffixes = b.items.filter((i) => i.stage === 'suffix');
     const judgments = b.items.filter((i) => i.stage === 'judge');
@@ -429,14 +411,13 @@ export class ArmScheduler {
         if (r.error !== null) {
           this.failSuffix(r.prefixIndex, r.sample, c, r.error);
           if (this.opts.judgeAhead) {
-            this.generation.set(key, 'failed');
+            this.failedSuffixes.add(key);
             this.unqueueJudgment(key);
           }
           continue;
         }
         this.suffixes.set(key, { thoughtWords: r.thoughtWords ?? 0, suffixWords: r.suffixWords ?? 0 });
         if (this.opts.judgeAhead) {
-          this.generation.set(key, 'done');
           if (this.judgment.get(key) !== 'done') this.awaitingJudge.add(key);
           this.queueJudgment(r.prefixIndex, r.sample, c);
           continue;
@@ -456,7 +437,7 @@ export class ArmScheduler {
         if (r.notReady) {
           // Judged later once its suffix exists; a failed generation is recorded by the arm's own result.
           this.judgment.delete(key);
-          if (this.generation.get(key) !== 'failed') this.queueJudgment(r.prefixIndex, r.sample, r.condition, true);
+          if (!this.failedSuffixes.has(key)) this.queueJudgment(r.prefixIndex, r.sample, r.condition, true);
           continue;
         }
         this.judgment.set(key, 'done');

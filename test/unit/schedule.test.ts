@@ -130,14 +130,16 @@ function options(over: Partial<ScheduleOptions> = {}): ScheduleOptions {
   };
 }
 
+/** Slot and completion-order variants every schedule must handle: name, option overrides, pick seed (-1: FIFO). */
+const setups: [string, Partial<ScheduleOptions>, number][] = [
+  ['FIFO completions', {}, -1],
+  ['out-of-order completions', {}, 7],
+  ['one slot each', { armSlots: 1, judgeSlots: 1 }, 3],
+  ['many slots', { armSlots: 16, judgeSlots: 32 }, 11],
+  ['one request per activity', { maxRequestsPerActivity: 1 }, 5],
+];
+
 describe('ArmScheduler', () => {
-  const setups: [string, Partial<ScheduleOptions>, number][] = [
-    ['FIFO completions', {}, -1],
-    ['out-of-order completions', {}, 7],
-    ['one slot each', { armSlots: 1, judgeSlots: 1 }, 3],
-    ['many slots', { armSlots: 16, judgeSlots: 32 }, 11],
-    ['one request per activity', { maxRequestsPerActivity: 1 }, 5],
-  ];
 
   it.each(setups)('schedules every request exactly once, after its dependencies, within the slots (%s)', (_name, over, seed) => {
     const opts = options(over);
@@ -284,13 +286,6 @@ describe('ArmScheduler', () => {
 });
 
 describe('ArmScheduler judging ahead', () => {
-  const setups: [string, Partial<ScheduleOptions>, number][] = [
-    ['FIFO completions', {}, -1],
-    ['out-of-order completions', {}, 7],
-    ['one slot each', { armSlots: 1, judgeSlots: 1 }, 3],
-    ['many slots', { armSlots: 16, judgeSlots: 32 }, 11],
-    ['one request per activity', { maxRequestsPerActivity: 1 }, 5],
-  ];
 
   it.each(setups)('generates every suffix once and judges each exactly once, within the slots (%s)', (_name, over, seed) => {
     const opts = options({ ...over, judgeAhead: true, judgeLending: true });
