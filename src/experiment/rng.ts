@@ -24,11 +24,6 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** A generator seeded from several parts, so that different purposes never share a stream. */
-export function seededRandom(...parts: (string | number)[]): () => number {
-  return mulberry32(hash32(parts.join('\u241f')));
-}
-
 /** The integer in [0, n) drawn from a generator. */
 export function randomInt(random: () => number, n: number): number {
   return Math.floor(random() * n);

@@ -6,9 +6,6 @@ import { hash32, mulberry32 } from './rng';
 // sandboxes such as Temporal's workflow isolate (and jest's test environment).
 const { abs, floor } = Math;
 
-/** The seeded generator of ./rng; kept under this name for the tests that pin its stream. */
-export const fastMulberry32 = mulberry32;
-
 // ---------------------------------------------------------------------------------------------
 // Special functions
 // ---------------------------------------------------------------------------------------------
@@ -19,7 +16,7 @@ const LANCZOS = [
 ];
 
 /** The natural logarithm of the gamma function for x > 0 (Lanczos, g = 7, about 15 significant digits). */
-export function logGamma(x: number): number {
+function logGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let s = LANCZOS[0];
@@ -68,7 +65,7 @@ function logGammaRatioLarge(a: number, b: number): number {
 }
 
 /** log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b), stable when one argument is huge. */
-export function logBeta(a: number, b: number): number {
+function logBeta(a: number, b: number): number {
   const big = Math.max(a, b);
   const small = Math.min(a, b);
   if (big >= 1e4) return logGamma(small) + logGammaRatioLarge(big, small);
@@ -76,7 +73,7 @@ export function logBeta(a: number, b: number): number {
 }
 
 /** The regularized incomplete beta function I_x(a, b); `y` = 1 − x may be passed to avoid cancellation. */
-export function regularizedBeta(x: number, a: number, b: number, y = 1 - x): number {
+function regularizedBeta(x: number, a: number, b: number, y = 1 - x): number {
   if (x <= 0) return 0;
   if (y <= 0) return 1;
   const logX = x > 0.5 ? Math.log1p(-y) : Math.log(x);
@@ -87,7 +84,7 @@ export function regularizedBeta(x: number, a: number, b: number, y = 1 - x): num
 }
 
 /** The regularized upper incomplete gamma function Q(a, x) (series below a + 1, continued fraction above). */
-export function regularizedGammaQ(a: number, x: number): number {
+function regularizedGammaQ(a: number, x: number): number {
   if (x <= 0) return 1;
   const logFront = -x + a * Math.log(x) - logGamma(a);
   if (x < a + 1) {
@@ -330,7 +327,7 @@ export function pairedBootstrapCI(diffs: number[], opts: { draws?: number; seed:
   checkDiffs(diffs, 'pairedBootstrapCI');
   const n = diffs.length;
   if (n === 0) return null;
-  const random = fastMulberry32(hash32(`bootstrap|${opts.seed}`));
+  const random = mulberry32(hash32(`bootstrap|${opts.seed}`));
   const means = new Float64Array(draws);
   for (let b = 0; b < draws; b++) {
     let s = 0;
@@ -389,7 +386,7 @@ export function signFlipPValue(diffs: number[], opts: { seed: number; draws?: nu
     return hits / 2 ** m;
   }
   // Monte Carlo: each random() supplies 32 sign bits (mulberry32 outputs are k/2^32), bit i flips d_i.
-  const random = fastMulberry32(hash32(`signflip|${opts.seed}`));
+  const random = mulberry32(hash32(`signflip|${opts.seed}`));
   for (let b = 0; b < draws; b++) {
     let s = 0;
     let bits = 0;
