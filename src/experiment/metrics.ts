@@ -143,46 +143,100 @@ export function conditionMetrics(records: ScoredRecord[]): ConditionMetrics {
   };
 }
 
-/** The paired prefix means of the baseline and an intervention, over prefixes present in both. */
-export function pairedPrefixMeans(normal: ScoredRecord[], intervention: ScoredRecord[]): { prefixId: string; normal: number; intervention: number }[] {
-  const a = prefixMeans(normal);
-  const b = prefixMeans(intervention);
-  return [...a.keys()]
-    .filter((k) => b.has(k))
+/** One prefix's mean reward on each side of a paired comparison; its difference is x − y. */
+export interface PrefixPair {
+  prefixId: string;
+  x: number;
+  y: number;
+}
+
+/**
+ * The prefixes present in both maps of prefix means, in prefix id order (the order the bootstrap resamples,
+ * so it is part of every interval's value).
+ */
+export function pairPrefixMeans(x: Map<string, number>, y: Map<string, number>): PrefixPair[] {
+  return [...x.keys()]
+    .filter((k) => y.has(k))
     .sort()
-    .map((k) => ({ prefixId: k, normal: a.get(k)!, intervention: b.get(k)! }));
+    .map((k) => ({ prefixId: k, x: x.get(k)!, y: y.get(k)! }));
+}
+
+/** A paired comparison of two sides over their shared prefixes: differences x − y, with their uncertainty. */
+export interface PairedComparison {
+  prefixes: number;
+  /** Mean prefix mean of each side over the shared prefixes. */
+  meanX: number | null;
+  meanY: number | null;
+  /** Mean over the shared prefixes of x − y. */
+  mean: number | null;
+  /** 95% paired bootstrap interval of `mean` over prefixes. */
+  ci: [number, number] | null;
+  /** Two-sided sign-flip permutation p-value of `mean`. */
+  pPermutation: number | null;
+  /** Prefixes with x > y, x < y and x = y. */
+  wins: number;
+  losses: number;
+  ties: number;
+  /** Exact two-sided sign test of wins against losses (null with no prefixes). */
+  pSignTest: number | null;
+  /** Prefix-level any-success (prefix mean > 0) on both sides, only x, only y, neither; exact McNemar on (onlyX, onlyY). */
+  anySuccess: { both: number; onlyX: number; onlyY: number; neither: number; pMcNemar: number | null };
+}
+
+/**
+ * The paired prefix statistics of EXPERIMENT.md ("Uncertainty") for prefix pairs in the order given: mean
+ * difference, bootstrap interval (`bootstrapDraws`, default 10,000), sign-flip permutation p-value (its own
+ * default draws), win counts with a sign test, and McNemar on any-success; every draw seeded from `seed`.
+ */
+export function comparePaired(pairs: PrefixPair[], opts: { seed: number; bootstrapDraws?: number }): PairedComparison {
+  const n = pairs.length;
+  const diffs = pairs.map((p) => p.x - p.y);
+  const wins = diffs.filter((d) => d > 0).length;
+  const losses = diffs.filter((d) => d < 0).length;
+  const any = { both: 0, onlyX: 0, onlyY: 0, neither: 0 };
+  for (const p of pairs) {
+    const sx = p.x > 0;
+    const sy = p.y > 0;
+    if (sx && sy) any.both++;
+    else if (sx) any.onlyX++;
+    else if (sy) any.onlyY++;
+    else any.neither++;
+  }
+  return {
+    prefixes: n,
+    meanX: mean(pairs.map((p) => p.x)),
+    meanY: mean(pairs.map((p) => p.y)),
+    mean: mean(diffs),
+    ci: pairedBootstrapCI(diffs, { seed: opts.seed, draws: opts.bootstrapDraws }),
+    pPermutation: signFlipPValue(diffs, { seed: opts.seed }),
+    wins,
+    losses,
+    ties: n - wins - losses,
+    pSignTest: n === 0 ? null : signTestPValue(wins, losses),
+    anySuccess: { ...any, pMcNemar: n === 0 ? null : mcnemarExactPValue(any.onlyX, any.onlyY) },
+  };
 }
 
 /** Sensitivity and win rates of the baseline over one intervention, with their uncertainty (seeded). */
 export function comparison(normal: ScoredRecord[], intervention: ScoredRecord[], seed = 4337): { sensitivity: SensitivityMetrics; winRates: WinRateMetrics } {
-  const pairs = pairedPrefixMeans(normal, intervention);
-  const m = pairs.length;
-  const count = (pred: (p: (typeof pairs)[number]) => boolean) => pairs.filter(pred).length;
-  const share = (pred: (p: (typeof pairs)[number]) => boolean) => (m === 0 ? null : count(pred) / m);
-  const diffs = pairs.map((p) => p.normal - p.intervention);
-  // Any-success per prefix is "prefix mean > 0": a prefix has a success exactly when its mean is positive.
-  const onlyNormal = count((p) => p.normal > 0 && p.intervention === 0);
-  const onlyIntervention = count((p) => p.normal === 0 && p.intervention > 0);
+  const c = comparePaired(pairPrefixMeans(prefixMeans(normal), prefixMeans(intervention)), { seed });
+  const m = c.prefixes;
+  const share = (k: number) => (m === 0 ? null : k / m);
   return {
-    sensitivity: {
-      mean: mean(diffs),
-      ci: pairedBootstrapCI(diffs, { seed }),
-      pPermutation: signFlipPValue(diffs, { seed }),
-      prefixes: m,
-    },
+    sensitivity: { mean: c.mean, ci: c.ci, pPermutation: c.pPermutation, prefixes: m },
     winRates: {
-      normalBetter: share((p) => p.normal > p.intervention),
-      interventionBetter: share((p) => p.normal < p.intervention),
-      tie: share((p) => p.normal === p.intervention),
-      pSignTest: m === 0 ? null : signTestPValue(count((p) => p.normal > p.intervention), count((p) => p.normal < p.intervention)),
-      pMcNemarAnySuccess: m === 0 ? null : mcnemarExactPValue(onlyNormal, onlyIntervention),
+      normalBetter: share(c.wins),
+      interventionBetter: share(c.losses),
+      tie: share(c.ties),
+      pSignTest: c.pSignTest,
+      pMcNemarAnySuccess: c.anySuccess.pMcNemar,
       prefixes: m,
     },
   };
 }
 
 /** Groups records by arm and condition, arms in order of first appearance. */
-export function groupRecords<R extends ScoredRecord>(records: R[]): Map<string, Map<string, R[]>> {
+function groupRecords<R extends ScoredRecord>(records: R[]): Map<string, Map<string, R[]>> {
   const arms = new Map<string, Map<string, R[]>>();
   for (const r of records) {
     const conds = arms.get(r.arm) ?? new Map<string, R[]>();

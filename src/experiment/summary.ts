@@ -1,7 +1,6 @@
 import { BASELINE } from './conditions';
-import { computeMetrics, prefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
+import { comparePaired, computeMetrics, pairPrefixMeans, prefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
 import { hash32 } from './rng';
-import { pairedBootstrapCI, signFlipPValue, signTestPValue } from './stats';
 
 /** Two arms compared under the baseline condition, paired by prefix (armA minus armB). */
 export interface ArmComparison {
@@ -26,22 +25,17 @@ export function compareArms(records: ScoredRecord[], armOrder: string[], seed = 
   for (let i = 0; i < armOrder.length; i++) {
     for (let j = i + 1; j < armOrder.length; j++) {
       const [a, b] = [armOrder[i]!, armOrder[j]!];
-      const ma = means.get(a)!;
-      const mb = means.get(b)!;
-      const shared = [...ma.keys()].filter((k) => mb.has(k)).sort();
-      if (shared.length === 0) continue;
-      const diffs = shared.map((k) => ma.get(k)! - mb.get(k)!);
-      const s = hash32(`${seed}|arms|${a}|${b}`);
-      const aBetter = diffs.filter((d) => d > 0).length;
-      const bBetter = diffs.filter((d) => d < 0).length;
+      const pairs = pairPrefixMeans(means.get(a)!, means.get(b)!);
+      if (pairs.length === 0) continue;
+      const c = comparePaired(pairs, { seed: hash32(`${seed}|arms|${a}|${b}`) });
       out.push({
         armA: a, armB: b, condition: BASELINE,
-        mean: diffs.reduce((x, y) => x + y, 0) / diffs.length,
-        ci: pairedBootstrapCI(diffs, { seed: s }),
-        pPermutation: signFlipPValue(diffs, { seed: s }),
-        aBetter, bBetter, tie: diffs.length - aBetter - bBetter,
-        pSignTest: signTestPValue(aBetter, bBetter),
-        prefixes: shared.length,
+        mean: c.mean,
+        ci: c.ci,
+        pPermutation: c.pPermutation,
+        aBetter: c.wins, bBetter: c.losses, tie: c.ties,
+        pSignTest: c.pSignTest,
+        prefixes: c.prefixes,
       });
     }
   }

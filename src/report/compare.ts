@@ -1,9 +1,8 @@
 // A paired comparison of two runs on their shared prefixes (e.g. the same arm before and after training).
 // Pure: records in, numbers out (no I/O, no Node built-ins); `thought-probe compare` reads and writes files.
-import { orderConditions } from '../experiment/metrics';
+import { comparePaired, orderConditions, pairPrefixMeans } from '../experiment/metrics';
 import { formatRate, formatSigned } from '../experiment/format';
 import { hash32 } from '../experiment/rng';
-import { mcnemarExactPValue, pairedBootstrapCI, signFlipPValue, signTestPValue } from '../experiment/stats';
 
 /** What the comparison reads of a record (the required fields of samples.jsonl). */
 export interface CompareRecord {
@@ -102,42 +101,28 @@ function rewardsBy(records: CompareRecord[], arm: string): Map<string, Map<strin
 }
 
 /** B against A for one condition, from each run's valid rewards by prefix. */
-export function compareCondition(condition: string, a: Map<string, number[]>, b: Map<string, number[]>, seed: number, draws = 10000): ConditionComparison {
-  const shared = [...a.keys()].filter((p) => b.has(p)).sort();
-  const pa = shared.map((p) => mean(a.get(p)!)!);
-  const pb = shared.map((p) => mean(b.get(p)!)!);
-  const diffs = shared.map((_, i) => pb[i]! - pa[i]!);
-  const wins = diffs.filter((d) => d > 0).length;
-  const losses = diffs.filter((d) => d < 0).length;
-  const any = { both: 0, onlyA: 0, onlyB: 0, neither: 0 };
-  shared.forEach((_, i) => {
-    const sa = pa[i]! > 0;
-    const sb = pb[i]! > 0;
-    if (sa && sb) any.both++;
-    else if (sa) any.onlyA++;
-    else if (sb) any.onlyB++;
-    else any.neither++;
-  });
-  const n = shared.length;
-  const meanA = mean(pa);
-  const meanB = mean(pb);
+function compareCondition(condition: string, a: Map<string, number[]>, b: Map<string, number[]>, seed: number, draws: number): ConditionComparison {
+  const prefixMeansOf = (byPrefix: Map<string, number[]>) => new Map([...byPrefix].map(([p, rewards]) => [p, mean(rewards)!]));
+  // x is B and y is A, so the paired difference is B − A.
+  const c = comparePaired(pairPrefixMeans(prefixMeansOf(b), prefixMeansOf(a)), { seed, bootstrapDraws: draws });
+  const any = c.anySuccess;
   return {
     condition,
     prefixesA: a.size,
     prefixesB: b.size,
-    sharedPrefixes: n,
+    sharedPrefixes: c.prefixes,
     rewardMeanA: mean([...a.values()].flat()),
     rewardMeanB: mean([...b.values()].flat()),
-    meanA,
-    meanB,
-    diff: mean(diffs),
-    ci: pairedBootstrapCI(diffs, { seed, draws }),
-    pPermutation: signFlipPValue(diffs, { seed }),
-    wins,
-    losses,
-    ties: n - wins - losses,
-    pSignTest: n === 0 ? null : signTestPValue(wins, losses),
-    anySuccess: { ...any, pMcNemar: n === 0 ? null : mcnemarExactPValue(any.onlyA, any.onlyB) },
+    meanA: c.meanY,
+    meanB: c.meanX,
+    diff: c.mean,
+    ci: c.ci,
+    pPermutation: c.pPermutation,
+    wins: c.wins,
+    losses: c.losses,
+    ties: c.ties,
+    pSignTest: c.pSignTest,
+    anySuccess: { both: any.both, onlyA: any.onlyY, onlyB: any.onlyX, neither: any.neither, pMcNemar: any.pMcNemar },
   };
 }
 
