@@ -1,12 +1,7 @@
-import { BASELINE } from './conditions';
+import { BASELINE, shortCondition } from './conditions';
 import { formatRate, formatSigned, formatWords } from './format';
 import type { Summary } from './summary';
 
-const SHORT: Record<string, string> = {
-  blank_thought: 'blank',
-  generic_thought: 'generic',
-  same_arm_swapped_thought: 'swapped',
-};
 const SWAPPED = 'same_arm_swapped_thought';
 
 const code = (s: string) => `\`${s}\``;
@@ -55,7 +50,7 @@ export function renderReport(summary: Summary): string {
   if (interventions.length > 0) {
     out.push('## Causal Sensitivity', '');
     out.push(`Sensitivity is prefix-level \`${BASELINE} - intervened_condition\`. Positive means the model's own thought helped relative to the intervention.`, '');
-    out.push(row(['Arm', ...interventions.map((c) => `Normal - ${SHORT[c] ?? c}`)]));
+    out.push(row(['Arm', ...interventions.map((c) => `Normal - ${shortCondition(c)}`)]));
     out.push(row(['---', ...interventions.map(() => '---:')]));
     for (const [arm, m] of arms) {
       out.push(row([code(arm), ...interventions.map((c) => formatSigned(m.sensitivity[c]?.mean ?? null))]));

@@ -1,5 +1,5 @@
 // The report's vega-lite specs, built from summary.json and the records. Pure data in, JSON specs out.
-import { BASELINE } from '../experiment/conditions';
+import { BASELINE, shortCondition } from '../experiment/conditions';
 import { orderConditions } from '../experiment/metrics';
 import type { Summary } from '../experiment/summary';
 import type { VegaLiteSpec } from './vega';
@@ -17,16 +17,6 @@ export interface ReportRecord {
   prefixIndex?: unknown;
   error?: unknown;
 }
-
-const SHORT: Record<string, string> = {
-  normal_model_thought: 'normal',
-  blank_thought: 'blank',
-  generic_thought: 'generic',
-  same_arm_swapped_thought: 'swapped',
-};
-
-/** A condition's short name on chart axes (the experiment's four have one; others keep their name). */
-export const shortCondition = (c: string): string => SHORT[c] ?? c;
 
 const FONT = { font: 'sans-serif', background: 'white' };
 

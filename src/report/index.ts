@@ -3,7 +3,8 @@
 // arm and a searchable table of every sample. Charts are vega-lite specs rendered to SVG by vega, headless.
 import { formatRate, formatSigned, formatWords } from '../experiment/format';
 import type { Summary } from '../experiment/summary';
-import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, shortCondition, type ReportRecord } from './charts';
+import { BASELINE, shortCondition } from '../experiment/conditions';
+import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, type ReportRecord } from './charts';
 import { esc, scriptHash } from './html';
 import { renderSvgs, type VegaLiteSpec } from './vega';
 
@@ -187,11 +188,11 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
 
   out.push('<h2 id="sensitivity">Causal sensitivity</h2>');
   if (forestSvg) {
-    out.push(`<p>Prefix-level <code>${esc('normal_model_thought')} − intervention</code>: positive means the arm's own thought helped relative to the intervention.</p>`);
+    out.push(`<p>Prefix-level <code>${esc(BASELINE)} − intervention</code>: positive means the arm's own thought helped relative to the intervention.</p>`);
     out.push(figure('sensitivity', forestSvg));
     out.push('<details><summary>Numbers</summary>', sensitivityNumbers(summary), '</details>');
   } else {
-    out.push('<p class="muted">Left out: no intervention was run next to <code>normal_model_thought</code>.</p>');
+    out.push(`<p class="muted">Left out: no intervention was run next to <code>${esc(BASELINE)}</code>.</p>`);
   }
 
   out.push('<h2 id="heatmaps">Prefix × condition reward, per arm</h2>', '<div class="heatmaps">');

@@ -1,3 +1,4 @@
+import { CONDITIONS, shortCondition } from '../../src/experiment/conditions';
 import type { ScoredRecord } from '../../src/experiment/metrics';
 import { renderReport } from '../../src/experiment/report';
 import { buildSummary } from '../../src/experiment/summary';
@@ -109,5 +110,17 @@ describe('renderReport', () => {
     expect(summary.arms.a!.sensitivity.same_arm_swapped_thought!.pPermutation).toBeCloseTo(2 / 4096, 12);
     expect(summary.arms.a!.sensitivity.same_arm_swapped_thought!.ci).toEqual([1, 1]);
     expect(renderReport(summary)).toContain("- `a`: swapping in another prefix's thought lowers reward: supported (sensitivity +1.0000, 95% CI [1.0000, 1.0000], p = 0.0005, 12 prefixes).");
+  });
+});
+
+describe('shortCondition', () => {
+  test('the four conditions have their short names, any other condition keeps its name', () => {
+    expect(CONDITIONS.map(shortCondition)).toEqual(['normal', 'blank', 'generic', 'swapped']);
+    for (const other of ['truncated_thought_0.5', 'filler_thought', 'constructor', 'toString']) expect(shortCondition(other)).toBe(other);
+  });
+
+  test('the sensitivity table names its columns with them', () => {
+    const records = [N, B, G, S, 'zeta'].flatMap((c) => [rec('a', c, 'p0', 0, 1), rec('a', c, 'p1', 0, 0)]);
+    expect(renderReport(buildSummary(records, { runId: 'short' }))).toContain('| Arm | Normal - blank | Normal - generic | Normal - swapped | Normal - zeta |');
   });
 });
