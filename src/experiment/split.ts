@@ -1,18 +1,17 @@
 /**
  * Deterministic splitting of raw documents into (prefix, suffix) dataset rows.
  *
- * Pure module: no Node built-ins, no I/O, imports nothing outside src/experiment.
+ * Pure module: no Node built-ins, no I/O; outside src/experiment it imports only the row type of src/config/schema.
  * A "word" is a maximal run of non-whitespace characters. Each piece is the
  * exact slice of the original text from its first word to its last word, so
  * whitespace and newlines *inside* a piece are preserved verbatim; whitespace
  * between the prefix and the suffix (and between windows) is dropped.
  */
 
+import type { DatasetRow } from '../config/schema';
+
 /** A raw document to be cut into prefix/suffix windows. */
 export type DocumentInput = { id: string; text: string; sourceId?: string };
-
-/** One dataset row: a prefix, its true continuation, and the document it came from. */
-export type DatasetRow = { id: string; prefix: string; suffix: string; sourceId?: string };
 
 /** Window sizes, in whitespace-separated words, used by {@link splitDocuments}. */
 export type SplitOptions = { prefixWords: number; suffixWords: number };

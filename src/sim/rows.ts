@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { DatasetRow } from './types';
+import type { DatasetRow } from '../config/schema';
 import { contentSet } from './text';
 
 /** Reads a JSONL file of {id, prefix, suffix, sourceId?} rows (blank lines ignored). */

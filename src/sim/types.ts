@@ -1,10 +1,7 @@
-/** One held-out example: a text prefix and its true continuation. */
-export interface DatasetRow {
-  id: string;
-  prefix: string;
-  suffix: string;
-  sourceId?: string;
-}
+import type { DatasetRow } from '../config/schema';
+
+/** The dataset row the simulated arms answer for (the run config's row type). */
+export type { DatasetRow };
 
 /** Kinds of injectable faults. */
 export type FaultKind = 'down' | '400' | '503' | '429' | 'stall' | 'garbage' | 'reset' | 'invalid';
