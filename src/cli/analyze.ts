@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { SampleRecordCoreSchema } from '../experiment/records';
 import { parseJsonl } from '../config/jsonl';
 import { scoreRecord } from '../experiment/metrics';
@@ -23,28 +22,20 @@ export function readSamples(file: string) {
   return records;
 }
 
-/** Registers `thought-probe analyze`. */
-export function register(program: Command): void {
-  program
-    .command('analyze')
-    .description('compute summary.json, report.md and report.html from a samples.jsonl')
-    .requiredOption('--samples <file>', 'samples.jsonl written by a run or by hand')
-    .requiredOption('--out <dir>', 'directory for summary.json, report.md and report.html')
-    .option('--run-id <id>', 'run id to put in the summary', 'analyze')
-    .action(async (opts: { samples: string; out: string; runId: string }) => {
-      const records = readSamples(opts.samples);
-      const runIds = [...new Set(records.map((r) => (typeof r.runId === 'string' ? r.runId : null)).filter((x): x is string => x !== null))];
-      const summary = buildSummary(records.map(scoreRecord), {
-        runId: runIds.length === 1 ? runIds[0]! : opts.runId,
-        runIds: runIds.length ? runIds : [opts.runId],
-        simulated: records.some((r) => r.simulated === true),
-      });
-      const html = await renderReportHtml(summary, records);
-      const written = writeFilesAtomically(opts.out, {
-        'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
-        'report.md': renderReport(summary),
-        'report.html': html,
-      });
-      process.stdout.write(`${renderReport(summary)}\nwrote ${written.join(', ')}\n`);
-    });
+/** `thought-probe analyze` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function analyzeCommand(opts: { samples: string; out: string; runId: string }): Promise<void> {
+  const records = readSamples(opts.samples);
+  const runIds = [...new Set(records.map((r) => (typeof r.runId === 'string' ? r.runId : null)).filter((x): x is string => x !== null))];
+  const summary = buildSummary(records.map(scoreRecord), {
+    runId: runIds.length === 1 ? runIds[0]! : opts.runId,
+    runIds: runIds.length ? runIds : [opts.runId],
+    simulated: records.some((r) => r.simulated === true),
+  });
+  const html = await renderReportHtml(summary, records);
+  const written = writeFilesAtomically(opts.out, {
+    'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
+    'report.md': renderReport(summary),
+    'report.html': html,
+  });
+  process.stdout.write(`${renderReport(summary)}\nwrote ${written.join(', ')}\n`);
 }

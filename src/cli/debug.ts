@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -447,17 +446,10 @@ export function renderDiagnosis(d: RunDiagnosis): string {
   return lines.join('\n');
 }
 
-/** Registers `thought-probe debug`. */
-export function register(program: Command): void {
-  program
-    .command('debug')
-    .argument('<runId>')
-    .description('diagnose a run and its arms: failures, retrying and paused activities, stuck workflow tasks, and what to do next')
-    .option('--json', 'print JSON')
-    .action(async (runId: string, opts: { json?: boolean }) => {
-      const client = await connectClient();
-      const d = await diagnoseRun(client, runId);
-      if (opts.json) process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
-      else process.stdout.write(`${renderDiagnosis(d)}\n  ${uiLink(client.options.namespace, runId)}\n`);
-    });
+/** `thought-probe debug RUN_ID` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function debugCommand(runId: string, opts: { json?: boolean }): Promise<void> {
+  const client = await connectClient();
+  const d = await diagnoseRun(client, runId);
+  if (opts.json) process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+  else process.stdout.write(`${renderDiagnosis(d)}\n  ${uiLink(client.options.namespace, runId)}\n`);
 }

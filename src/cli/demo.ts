@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { resolveConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { spawnSim } from '../sim/process';
@@ -68,16 +67,9 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   }
 }
 
-/** Registers `thought-probe demo`. */
-export function register(program: Command): void {
-  program
-    .command('demo')
-    .description('run the note-shaped experiment end to end on a local dev server and simulated endpoints')
-    .option('--config <file>', 'demo config', join(root, 'examples/demo.yaml'))
-    .option('--latency-ms <ms>', 'simulated latency per request', (v) => Number(v), 100)
-    .action(async (opts: { config: string; latencyMs: number }) => {
-      await runDemo({ config: opts.config, latencyMs: opts.latencyMs });
-      // The worker's native runtime may hold the loop open a moment longer than needed.
-      process.exit(0);
-    });
+/** `thought-probe demo` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function demoCommand(opts: { config: string; latencyMs: number }): Promise<void> {
+  await runDemo({ config: opts.config, latencyMs: opts.latencyMs });
+  // The worker's native runtime may hold the loop open a moment longer than needed.
+  process.exit(0);
 }

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Command } from 'commander';
 import { historyFileName, type NamedHistory } from '../replay/files';
 import { historyToJSON } from '../replay/protojson';
 import { fetchRunHistories } from '../replay/replay';
@@ -32,26 +31,18 @@ export function bundleJSON(items: NamedHistory[]): string {
   return `{\n  "histories": [\n${parts.join(',\n')}\n  ]\n}`;
 }
 
-/** Registers `thought-probe history`. */
-export function register(program: Command): void {
-  program
-    .command('history')
-    .argument('<runId>')
-    .description('export a run\'s event history (and its arm children\'s) as proto JSON, the format of `temporal workflow show --output json`, for `thought-probe replay`')
-    .option('--out <file>', 'write to this file, or with --children to this directory (one <workflowId>.json each, `/` as `__`); default: stdout')
-    .option('--children', 'also export the histories of the child workflows (arms) the run started')
-    .action(async (runId: string, opts: { out?: string; children?: boolean }) => {
-      const client = await connectClient();
-      const items = await fetchRunHistories(client, runId, !!opts.children).catch(runNotFound(runId));
-      if (!opts.out) {
-        process.stdout.write(`${items.length === 1 ? historyToJSON(items[0]!.history) : bundleJSON(items)}\n`);
-        return;
-      }
-      const files = outputFiles(opts.out, items.map((i) => i.workflowId));
-      items.forEach((item, i) => {
-        mkdirSync(dirname(files[i]!), { recursive: true });
-        writeFileSync(files[i]!, `${historyToJSON(item.history)}\n`);
-        process.stdout.write(`${item.workflowId}: ${item.history.events?.length ?? 0} events -> ${files[i]}\n`);
-      });
-    });
+/** `thought-probe history RUN_ID` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function historyCommand(runId: string, opts: { out?: string; children?: boolean }): Promise<void> {
+  const client = await connectClient();
+  const items = await fetchRunHistories(client, runId, !!opts.children).catch(runNotFound(runId));
+  if (!opts.out) {
+    process.stdout.write(`${items.length === 1 ? historyToJSON(items[0]!.history) : bundleJSON(items)}\n`);
+    return;
+  }
+  const files = outputFiles(opts.out, items.map((i) => i.workflowId));
+  items.forEach((item, i) => {
+    mkdirSync(dirname(files[i]!), { recursive: true });
+    writeFileSync(files[i]!, `${historyToJSON(item.history)}\n`);
+    process.stdout.write(`${item.workflowId}: ${item.history.events?.length ?? 0} events -> ${files[i]}\n`);
+  });
 }

@@ -1,18 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './errors';
-import * as analyze from './analyze';
-import * as config from './config';
-import * as sim from './sim';
-import * as worker from './worker';
-import * as run from './run';
-import * as status from './status';
-import * as demo from './demo';
-import * as resume from './resume';
-import * as dataset from './dataset';
-import * as history from './history';
-import * as replay from './replay';
-import * as debug from './debug';
-import * as compare from './compare';
+import { registerCommands } from './commands';
 
 const program = new Command();
 program
@@ -21,7 +9,8 @@ program
   .exitOverride()
   .showHelpAfterError();
 
-for (const m of [run, status, resume, debug, history, replay, worker, demo, analyze, compare, config, dataset, sim]) m.register(program);
+// Registration is cheap: each command loads its implementation only when it runs (./commands).
+registerCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readHistoryFile, type NamedHistory } from '../replay/files';
 import { fetchRunHistories, renderReplayOutcome, replayHistories } from '../replay/replay';
@@ -18,36 +17,29 @@ function quietRuntime(): void {
   }
 }
 
-/** Registers `thought-probe replay`. */
-export function register(program: Command): void {
-  program
-    .command('replay')
-    .argument('[files...]', 'history JSON files (from `thought-probe history` or `temporal workflow show --output json`)')
-    .option('--run <runId>', 'replay a run and its arm children, fetching their histories from Temporal')
-    .description('replay histories with the current workflow code; prints OK per workflow or where it is nondeterministic (exit 1)')
-    .action(async (files: string[], opts: { run?: string }) => {
-      if (!files.length && !opts.run) throw new InputError('give history files or --run RUN_ID');
-      const items: NamedHistory[] = [];
-      for (const f of files) {
-        try {
-          items.push(...readHistoryFile(f));
-        } catch (e) {
-          throw new InputError((e as Error).message);
-        }
-      }
-      if (opts.run) {
-        const client = await connectClient();
-        items.push(
-          ...(await fetchRunHistories(client, opts.run, true).catch(runNotFound(opts.run))),
-        );
-      }
-      quietRuntime();
-      const outcomes = await replayHistories(items, { workflowsPath });
-      for (const o of outcomes) process.stdout.write(`${renderReplayOutcome(o)}\n`);
-      const failed = outcomes.filter((o) => !o.ok).length;
-      if (failed) {
-        process.stderr.write(`${failed} of ${outcomes.length} histories do not replay with the current workflow code\n`);
-        process.exitCode = 1;
-      }
-    });
+/** `thought-probe replay` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function replayCommand(files: string[], opts: { run?: string }): Promise<void> {
+  if (!files.length && !opts.run) throw new InputError('give history files or --run RUN_ID');
+  const items: NamedHistory[] = [];
+  for (const f of files) {
+    try {
+      items.push(...readHistoryFile(f));
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
+  }
+  if (opts.run) {
+    const client = await connectClient();
+    items.push(
+      ...(await fetchRunHistories(client, opts.run, true).catch(runNotFound(opts.run))),
+    );
+  }
+  quietRuntime();
+  const outcomes = await replayHistories(items, { workflowsPath });
+  for (const o of outcomes) process.stdout.write(`${renderReplayOutcome(o)}\n`);
+  const failed = outcomes.filter((o) => !o.ok).length;
+  if (failed) {
+    process.stderr.write(`${failed} of ${outcomes.length} histories do not replay with the current workflow code\n`);
+    process.exitCode = 1;
+  }
 }

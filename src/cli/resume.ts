@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { resolveConfigFile } from '../config/load';
@@ -19,31 +18,23 @@ export async function runInput(client: Client, runId: string): Promise<{ config:
   return { config, options };
 }
 
-/** Registers `thought-probe resume`. */
-export function register(program: Command): void {
-  program
-    .command('resume')
-    .argument('<runId>')
-    .description('continue a paused run, or restart a failed or terminated one reusing every stored result')
-    .option('--config <file>', 'a fixed config for the new run (generations are reused where arm, prompt and sampling are unchanged)')
-    .option('--detach', 'return once the new run has started')
-    .action(async (runId: string, opts: { config?: string; detach?: boolean }) => {
-      const client = await connectClient();
-      const handle = client.workflow.getHandle(runId);
-      const d = await handle.describe().catch(runNotFound(runId));
-      if (d.status.name === 'RUNNING') {
-        await handle.signal(resumeSignal);
-        process.stdout.write(`sent resume to run ${runId}; follow it with \`thought-probe status ${runId}\`\n`);
-        return;
-      }
-      if (d.status.name === 'COMPLETED') throw new InputError(`run ${runId} completed; there is nothing to resume (see \`thought-probe result ${runId}\`)`);
-      const previous = await runInput(client, runId);
-      const config = opts.config ? resolveConfigFile(opts.config) : previous.config;
-      const resumeFrom = [...(previous.options.resumeFrom ?? []), runId];
-      const newId = await chooseRunId(client, runId);
-      const next = await startRun(client, config, newId, { resumeFrom });
-      process.stdout.write(`run ${runId} was ${d.status.name}; started ${newId}, reusing the stored work of ${resumeFrom.join(', ')}\n  ${uiLink(client.options.namespace, newId)}\n`);
-      if (opts.detach) return;
-      printResult(await follow(next));
-    });
+/** `thought-probe resume RUN_ID` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function resumeCommand(runId: string, opts: { config?: string; detach?: boolean }): Promise<void> {
+  const client = await connectClient();
+  const handle = client.workflow.getHandle(runId);
+  const d = await handle.describe().catch(runNotFound(runId));
+  if (d.status.name === 'RUNNING') {
+    await handle.signal(resumeSignal);
+    process.stdout.write(`sent resume to run ${runId}; follow it with \`thought-probe status ${runId}\`\n`);
+    return;
+  }
+  if (d.status.name === 'COMPLETED') throw new InputError(`run ${runId} completed; there is nothing to resume (see \`thought-probe result ${runId}\`)`);
+  const previous = await runInput(client, runId);
+  const config = opts.config ? resolveConfigFile(opts.config) : previous.config;
+  const resumeFrom = [...(previous.options.resumeFrom ?? []), runId];
+  const newId = await chooseRunId(client, runId);
+  const next = await startRun(client, config, newId, { resumeFrom });
+  process.stdout.write(`run ${runId} was ${d.status.name}; started ${newId}, reusing the stored work of ${resumeFrom.join(', ')}\n  ${uiLink(client.options.namespace, newId)}\n`);
+  if (opts.detach) return;
+  printResult(await follow(next));
 }

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { resolveConfigFile } from '../config/load';
 import { DEFAULT_TASK_QUEUE, type RunConfig } from '../config/schema';
@@ -58,21 +57,13 @@ function readReport(result: ProbeRunResult): string | undefined {
   }
 }
 
-/** Registers `thought-probe run`. */
-export function register(program: Command): void {
-  program
-    .command('run')
-    .argument('<config>', 'run config (YAML or JSON)')
-    .description('validate a config, start the run on Temporal, follow it, and print its report')
-    .option('--detach', 'start the run and return at once')
-    .option('--id <runId>', 'run id (default: the config name, or name-N when taken)')
-    .action(async (file: string, opts: { detach?: boolean; id?: string }) => {
-      const config = resolveConfigFile(file);
-      const client = await connectClient();
-      const runId = opts.id ?? (await chooseRunId(client, config.name));
-      const handle = await startRun(client, config, runId);
-      process.stdout.write(`started run ${runId}\n  ${uiLink(client.options.namespace, runId)}\n`);
-      if (opts.detach) return;
-      printResult(await follow(handle));
-    });
+/** `thought-probe run CONFIG` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function runCommand(file: string, opts: { detach?: boolean; id?: string }): Promise<void> {
+  const config = resolveConfigFile(file);
+  const client = await connectClient();
+  const runId = opts.id ?? (await chooseRunId(client, config.name));
+  const handle = await startRun(client, config, runId);
+  process.stdout.write(`started run ${runId}\n  ${uiLink(client.options.namespace, runId)}\n`);
+  if (opts.detach) return;
+  printResult(await follow(handle));
 }

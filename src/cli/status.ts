@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { armWorkflowId, progressQuery, type ProbeRunResult, type RunProgress } from '../workflows/api';
@@ -86,29 +85,20 @@ export function renderStatus(p: RunProgress, pending: PendingActivityView[], sta
   return lines.join('\n');
 }
 
-/** Registers `thought-probe status` and `thought-probe result`. */
-export function register(program: Command): void {
-  program
-    .command('status')
-    .argument('<runId>')
-    .description('show a run\'s progress per arm and stage, and what is retrying')
-    .option('--json', 'print JSON')
-    .action(async (runId: string, opts: { json?: boolean }) => {
-      const client = await connectClient();
-      const handle = client.workflow.getHandle(runId);
-      const d = await handle.describe().catch(runNotFound(runId));
-      const p = await handle.query(progressQuery);
-      const pending = await pendingActivities(client, runId, Object.keys(p.arms));
-      if (opts.json) process.stdout.write(`${JSON.stringify({ status: d.status.name, progress: p, pending }, null, 2)}\n`);
-      else process.stdout.write(`${renderStatus(p, pending, d.status.name)}\n  ${uiLink(client.options.namespace, runId)}\n`);
-    });
-  program
-    .command('result')
-    .argument('<runId>')
-    .description('wait for a run and print its report and artifact paths')
-    .action(async (runId: string) => {
-      const client = await connectClient();
-      await client.workflow.getHandle(runId).describe().catch(runNotFound(runId));
-      printResult((await client.workflow.getHandle(runId).result()) as ProbeRunResult);
-    });
+/** `thought-probe status RUN_ID` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function statusCommand(runId: string, opts: { json?: boolean }): Promise<void> {
+  const client = await connectClient();
+  const handle = client.workflow.getHandle(runId);
+  const d = await handle.describe().catch(runNotFound(runId));
+  const p = await handle.query(progressQuery);
+  const pending = await pendingActivities(client, runId, Object.keys(p.arms));
+  if (opts.json) process.stdout.write(`${JSON.stringify({ status: d.status.name, progress: p, pending }, null, 2)}\n`);
+  else process.stdout.write(`${renderStatus(p, pending, d.status.name)}\n  ${uiLink(client.options.namespace, runId)}\n`);
+}
+
+/** `thought-probe result RUN_ID` (its arguments and options are in ./commands, which loads this module to run it). */
+export async function resultCommand(runId: string): Promise<void> {
+  const client = await connectClient();
+  await client.workflow.getHandle(runId).describe().catch(runNotFound(runId));
+  printResult((await client.workflow.getHandle(runId).result()) as ProbeRunResult);
 }
