@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type { RunConfig } from '../config/schema';
 import { canonicalJson, configHash } from '../config/load';
-import { orderConditions } from '../experiment/metrics';
+import { sampleKey } from '../experiment/keys';
+import { swapsByPrefixId, type SwapEntry } from '../experiment/plan';
+import { orderConditions, scoreRecord } from '../experiment/metrics';
 import { renderReport } from '../experiment/report';
 import type { SampleRecord } from '../experiment/records';
-import type { Summary } from '../experiment/summary';
+import { buildSummary, type Summary } from '../experiment/summary';
+import { RunDirectoryConflictError } from '../errors';
 import { renderReportHtml } from '../report';
-import { sampleKey } from './generate';
+import type { ActivityDeps } from './deps';
 import type { RecordEntry } from './judge';
-import { releaseStore, storeFor, writeFileAtomic } from './store';
+import { writeFileAtomic } from './store';
 
 /** Input of prepareRun: where the run's files go, the config they come from, and earlier runs to reuse. */
 export interface PrepareRunInput {
@@ -58,17 +60,16 @@ async function copyLines(from: string, to: string): Promise<number> {
   return whole.split('\n').length - 1;
 }
 
-/** Writes config.json (the resolved config and its hash) into the run directory; the store's activities read it. */
-export async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string; reused: Reused }> {
+/** The prepareRun activity: writes config.json (the resolved config and its hash) into the run directory; the store's activities read it. */
+export const createPrepareRun = (_deps: ActivityDeps) => async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string; reused: Reused }> {
   const hash = configHash(input.config);
   await mkdir(input.storeDir, { recursive: true });
   const file = join(input.storeDir, 'config.json');
   try {
     const existing = JSON.parse(await readFile(file, 'utf8')) as { configHash: string; reused?: Reused };
     if (existing.configHash !== hash) {
-      throw ApplicationFailure.nonRetryable(
+      throw new RunDirectoryConflictError(
         `${input.storeDir} already holds a run with a different config (${existing.configHash}); choose another run name or output.dir`,
-        'RunDirectoryConflict',
       );
     }
     // Prepared before (this is a retry): config.json is written last, so the copies below are complete.
@@ -82,7 +83,7 @@ export async function prepareRun(input: PrepareRunInput): Promise<{ configHash: 
     try {
       old = (JSON.parse(await readFile(join(prev.storeDir, 'config.json'), 'utf8')) as { config: RunConfig }).config;
     } catch {
-      throw ApplicationFailure.nonRetryable(`cannot resume from ${prev.runId}: ${prev.storeDir}/config.json is missing (was output.dir changed?)`, 'RunDirectoryConflict');
+      throw new RunDirectoryConflictError(`cannot resume from ${prev.runId}: ${prev.storeDir}/config.json is missing (was output.dir changed?)`);
     }
     const sameJudge = judgeKey(old) === judgeKey(input.config);
     for (const arm of input.config.arms) {
@@ -100,7 +101,7 @@ export async function prepareRun(input: PrepareRunInput): Promise<{ configHash: 
   const resumedFrom = (input.resumeFrom ?? []).map((p) => p.runId);
   await writeFileAtomic(file, `${JSON.stringify({ runId: input.runId, configHash: hash, resumedFrom, reused, config: input.config }, null, 2)}\n`);
   return { configHash: hash, reused };
-}
+};
 
 /** A sample that ended in an error before it could be judged. */
 export interface SampleError {
@@ -111,12 +112,19 @@ export interface SampleError {
   error: string;
 }
 
-/** Input of writeArtifacts: the summary computed by the workflow, the swaps and the samples that failed. */
+/**
+ * Input of writeArtifacts: the swaps, the samples that failed, and (runs started before the summary moved into this
+ * activity) the summary the workflow computed and the swaps it formatted.
+ */
 export interface WriteArtifactsInput {
   storeDir: string;
   runId: string;
-  summary: Summary;
-  swaps: Record<string, { prefixId: string; thoughtFrom: string }[]>;
+  /** Older runs: the summary computed in the workflow. Without it, the summary is computed here from the store. */
+  summary?: Summary;
+  /** Older runs: the swaps as prefix ids. */
+  swaps?: Record<string, SwapEntry[]>;
+  /** Newer runs: swap[i] is the prefix index whose thought slot i received, per arm (null without the swapped condition). */
+  swapIndexes?: Record<string, number[] | null>;
   errors: SampleError[];
 }
 
@@ -131,13 +139,22 @@ export interface ArtifactPaths {
   swap: string;
 }
 
-/** Writes samples.jsonl (one record per arm x condition x prefix x sample, unique), summary.json, report.md, report.html and swap.json. */
-export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ paths: ArtifactPaths; summary: Summary }> {
-  const store = storeFor(input.storeDir);
+/**
+ * The writeArtifacts activity: writes samples.jsonl (one record per arm x condition x prefix x sample, unique),
+ * summary.json, report.md, report.html and swap.json. The summary is computed here, from the records in the order
+ * of samples.jsonl, so `thought-probe analyze` of that file gives the same numbers.
+ */
+export const createWriteArtifacts = (deps: ActivityDeps) => async function writeArtifacts(input: WriteArtifactsInput): Promise<{ paths: ArtifactPaths; summary: Summary }> {
+  const store = deps.stores.open(input.storeDir);
   const config = await store.runConfig();
   const rows = config.dataset.rows!;
   const conditions = orderConditions(config.conditions);
-  const errors = new Map(input.errors.map((e) => [`${e.arm}\u0000${sampleKey(rows[e.prefixIndex]!.id, e.sample, e.condition)}`, e]));
+  const errorsByArm = new Map<string, Map<string, SampleError>>();
+  for (const e of input.errors) {
+    const m = errorsByArm.get(e.arm) ?? new Map<string, SampleError>();
+    m.set(sampleKey(rows[e.prefixIndex]!.id, e.sample, e.condition), e);
+    errorsByArm.set(e.arm, m);
+  }
   const lines: string[] = [];
   const records: SampleRecord[] = [];
   const contributors = new Set<string>();
@@ -156,7 +173,7 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
             contributors.add(hit.runId);
             simulated ||= hit.simulated === true;
           } else {
-            const e = errors.get(`${arm.name}\u0000${key}`);
+            const e = errorsByArm.get(arm.name)?.get(key);
             record = {
               runId: input.runId, arm: arm.name, condition, prefixId: rows[i]!.id, prefixIndex: i, sample: k, thought: '', suffix: '',
               reward: null, judge: { valid: false, raw: '', attempts: 0 }, thoughtSource: null, closedThought: null,
@@ -172,7 +189,9 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
   // A resumed run names every run whose records it contains, its own last.
   const prepared = JSON.parse(await readFile(join(input.storeDir, 'config.json'), 'utf8')) as { resumedFrom?: string[] };
   const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
-  const summary: Summary = { ...input.summary, runIds, simulated: input.summary.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
+  const computed = input.summary ?? buildSummary(records.map(scoreRecord), { runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
+  const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
+  const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);
   const paths: ArtifactPaths = {
     dir: input.storeDir,
     samples: join(input.storeDir, 'samples.jsonl'),
@@ -185,15 +204,16 @@ export async function writeArtifacts(input: WriteArtifactsInput): Promise<{ path
   // Rendered before anything is written, so a failure leaves the run directory as it was.
   const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])) });
   await writeFileAtomic(paths.samples, `${lines.join('\n')}\n`);
-  await writeFileAtomic(paths.swap, `${JSON.stringify(input.swaps, null, 2)}\n`);
+  await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await writeFileAtomic(paths.report, renderReport(summary));
   await writeFileAtomic(paths.html, html);
   // The run is complete: this worker need not keep its texts in memory any longer.
-  releaseStore(input.storeDir);
+  deps.stores.release(input.storeDir);
   // The workflow's copy of the summary leaves out the config (its texts stay in config.json).
   return { paths, summary: { ...summary, config: null } };
-}
+};
+
 
 function redactRows(config: RunConfig): unknown {
   // summary.json names the rows; their texts are in config.json.

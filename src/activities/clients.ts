@@ -1,28 +1,38 @@
 import OpenAI from 'openai';
+import { MissingApiKeyError } from '../errors';
+import type { Endpoint } from './classify';
 
-const clients = new Map<string, OpenAI>();
-
-/** Thrown when the environment variable that a config names for an API key is not set on the worker. */
-export class MissingKeyError extends Error {}
+// A long-lived worker may meet many endpoints (a new simulated server per benchmark run): it keeps the newest.
+const MAX_CLIENTS = 32;
 
 /**
- * The openai client for an endpoint, cached per process. Temporal owns retries, so the client never retries,
- * and its timeout stays below the activity's.
+ * The openai clients of one worker, one per endpoint. Temporal owns retries, so a client never retries, and its
+ * timeout stays below the activity's. Keys are read from the worker's environment when a client is made.
  */
-export function clientFor(baseURL: string, apiKeyEnv: string | undefined, timeoutMs: number): OpenAI {
-  const key = `${baseURL}\u0000${apiKeyEnv ?? ''}\u0000${timeoutMs}`;
-  let c = clients.get(key);
-  if (!c) {
-    let apiKey = 'not-needed';
-    if (apiKeyEnv) {
-      const v = process.env[apiKeyEnv];
-      if (!v) throw new MissingKeyError(`environment variable ${apiKeyEnv} (apiKeyEnv for ${baseURL}) is not set on this worker; export it before starting the worker`);
-      apiKey = v;
+export class ModelClients {
+  private readonly clients = new Map<string, OpenAI>();
+
+  constructor(
+    /** The worker's identity, named when a key is missing. */
+    private readonly worker: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** The client for an endpoint; throws MissingApiKeyError when the variable its apiKeyEnv names is not set. */
+  for(ep: Endpoint, apiKeyEnv: string | undefined, timeoutMs: number): OpenAI {
+    const key = `${ep.baseURL}\u0000${apiKeyEnv ?? ''}\u0000${timeoutMs}`;
+    let c = this.clients.get(key);
+    if (!c) {
+      let apiKey = 'not-needed';
+      if (apiKeyEnv) {
+        const v = this.env[apiKeyEnv];
+        if (!v) throw new MissingApiKeyError(apiKeyEnv, { role: ep.role, baseURL: ep.baseURL, model: ep.model }, this.worker, ep.field);
+        apiKey = v;
+      }
+      c = new OpenAI({ baseURL: ep.baseURL, apiKey, maxRetries: 0, timeout: timeoutMs });
+      this.clients.set(key, c);
+      if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value!);
     }
-    c = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: timeoutMs });
-    clients.set(key, c);
-    // A long-lived worker may meet many endpoints (a new simulated server per benchmark run): keep the newest.
-    if (clients.size > 32) clients.delete(clients.keys().next().value!);
+    return c;
   }
-  return c;
 }

@@ -1,13 +1,15 @@
 import type { RunConfig } from '../config/schema';
-import type { GenerationResult } from '../experiment/schedule';
+import type { GenerationResult } from '../workflows/schedule/types';
 import type { WorkItem } from '../experiment/plan';
 import { cleanSuffix, extractThought, suffixPrompt, thoughtPrompt, THOUGHT_STOP } from '../experiment/prompts';
 import { genericThoughtFor } from '../experiment/scaffolds';
 import { requestSeed } from '../experiment/seeds';
 import { wordCount } from '../experiment/words';
-import { clientFor } from './clients';
+import { sampleKey, thoughtKey } from '../experiment/keys';
+import { MissingStoredInputError } from '../errors';
+import { callEndpoint, type Endpoint } from './classify';
+import type { ActivityDeps } from './deps';
 import { runLanes } from './lanes';
-import { storeFor } from './store';
 import { streamText } from './stream';
 
 /** Input of the generation activity: a batch of thought and suffix requests for one arm. */
@@ -46,25 +48,20 @@ export interface SuffixEntry {
   usage?: { promptTokens?: number; completionTokens?: number };
 }
 
-/** Store key of a thought. */
-export const thoughtKey = (prefixId: string, sample: number) => `${prefixId}/${sample}`;
-/** Store key of a suffix or a record. */
-export const sampleKey = (prefixId: string, sample: number, condition: string) => `${prefixId}/${sample}/${condition}`;
-
-function armOf(config: RunConfig, name: string) {
+function armOf(config: RunConfig, name: string, worker: string) {
   const arm = config.arms.find((a) => a.name === name);
-  if (!arm) throw new Error(`arm ${name} is not in the run's config`);
+  if (!arm) throw new MissingStoredInputError(`arm ${name} of the run's config`, worker);
   return arm;
 }
 
-/** Generates the thoughts and suffixes of a batch; each result is stored before it counts as done. */
-export async function generate(input: GenerateInput): Promise<GenerationResult[]> {
-  const store = storeFor(input.storeDir);
+/** The generation activity: generates the thoughts and suffixes of a batch; each result is stored before it counts as done. */
+export const createGenerate = (deps: ActivityDeps) => async function generate(input: GenerateInput): Promise<GenerationResult[]> {
+  const store = deps.stores.open(input.storeDir);
   const config = await store.runConfig();
-  const arm = armOf(config, input.arm);
+  const arm = armOf(config, input.arm, deps.identity);
   const g = config.generation;
-  const client = clientFor(arm.baseURL, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
-  const ep = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model };
+  const ep: Endpoint = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model, field: `arms[name=${arm.name}]` };
+  const client = deps.clients.for(ep, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
   // The items of a batch belong to this activity alone: one look at the store per batch finds what an earlier
   // attempt (or a killed worker) already made; per item, only memory is consulted.
   await Promise.all([store.prime(arm.name, 'thoughts'), store.prime(arm.name, 'suffixes')]);
@@ -74,10 +71,10 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
       const key = thoughtKey(item.prefixId, item.sample);
       let entry = store.peek<ThoughtEntry>(arm.name, 'thoughts', key);
       if (!entry) {
-        const out = await streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
+        const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
           maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
           seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'thought'),
-        }, signal, g.stallTimeoutSeconds * 1000);
+        }, signal, g.stallTimeoutSeconds * 1000));
         const { thought, closedThought } = extractThought(out.text, out.finishReason);
         entry = await store.put<ThoughtEntry>(arm.name, 'thoughts', { key, prefixId: item.prefixId, sample: item.sample, thought, closedThought, simulated: out.simulated, ms: out.ms, usage: out.usage });
       }
@@ -93,17 +90,17 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
       if (condition === 'normal_model_thought' || condition === 'same_arm_swapped_thought') {
         const src = condition === 'normal_model_thought' ? { prefixId: item.prefixId, sample: item.sample } : { prefixId: item.thoughtSource!.prefixId, sample: item.thoughtSource!.sample };
         const t = await store.get<ThoughtEntry>(arm.name, 'thoughts', thoughtKey(src.prefixId, src.sample));
-        if (!t) throw new Error(`thought ${src.prefixId}/${src.sample} of arm ${arm.name} is not in the store yet`);
+        if (!t) throw new MissingStoredInputError(`thought ${thoughtKey(src.prefixId, src.sample)} of arm ${arm.name}`, deps.identity);
         thought = t.thought;
         closedThought = t.closedThought;
         if (condition === 'same_arm_swapped_thought') thoughtSource = src;
       } else if (condition === 'generic_thought') {
         thought = genericThoughtFor(config.genericThoughts, item.prefixIndex, item.sample);
       }
-      const out = await streamText(client, config.prompt.mode, arm.model, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
+      const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
         maxTokens: g.suffixMaxTokens, temperature: g.temperature, topP: g.topP,
         seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'suffix', condition),
-      }, signal, g.stallTimeoutSeconds * 1000);
+      }, signal, g.stallTimeoutSeconds * 1000));
       entry = await store.put<SuffixEntry>(arm.name, 'suffixes', {
         key, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample, condition, thought: thought.trim(), thoughtSource, closedThought,
         suffix: cleanSuffix(out.text), simulated: out.simulated, ms: out.ms, usage: out.usage,
@@ -126,4 +123,4 @@ export async function generate(input: GenerateInput): Promise<GenerationResult[]
     // Without a wait, every item has an outcome.
     return { stage: it.stage as 'thought' | 'suffix', prefixIndex: it.prefixIndex, sample: it.sample, ...(it.condition ? { condition: it.condition } : {}), error: o?.error ?? 'no outcome' };
   });
-}
+};

@@ -2,13 +2,15 @@ import type { Condition } from '../experiment/conditions';
 import type { WorkItem } from '../experiment/plan';
 import { judgePrompt, parseJudgeScore } from '../experiment/prompts';
 import type { SampleRecord } from '../experiment/records';
-import type { JudgeResult } from '../experiment/schedule';
+import type { JudgeResult } from '../workflows/schedule/types';
 import { requestSeed } from '../experiment/seeds';
-import { clientFor } from './clients';
-import { sampleKey, type SuffixEntry } from './generate';
-import { runLanes, type LaneWait } from './lanes';
-import { storeFor } from './store';
+import { sampleKey } from '../experiment/keys';
 import { wordCount } from '../experiment/words';
+import { MissingStoredInputError } from '../errors';
+import { callEndpoint, type Endpoint } from './classify';
+import type { ActivityDeps } from './deps';
+import type { SuffixEntry } from './generate';
+import { runLanes, type LaneWait } from './lanes';
 
 /** Input of the judge activity: a batch of predicted suffixes of one arm to score. */
 export interface JudgeInput {
@@ -33,16 +35,16 @@ const GIVE_UP_MS = 30_000;
 export type RecordEntry = SampleRecord & { key: string };
 
 /**
- * Judges a batch of suffixes and records each finished sample. An invalid answer is asked again with a fresh
- * call up to `invalidRetries` times, then its reward is null. An unreachable judge is not an answer: the
- * activity fails and Temporal retries it, so an outage never turns into a reward.
+ * The judge activity: judges a batch of suffixes and records each finished sample. An invalid answer is asked
+ * again with a fresh call up to `invalidRetries` times, then its reward is null. An unreachable judge is not an
+ * answer: the activity fails and Temporal retries it, so an outage never turns into a reward.
  */
-export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
-  const store = storeFor(input.storeDir);
+export const createJudge = (deps: ActivityDeps) => async function judge(input: JudgeInput): Promise<JudgeResult[]> {
+  const store = deps.stores.open(input.storeDir);
   const config = await store.runConfig();
   const j = config.judge;
-  const client = clientFor(j.baseURL, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
-  const ep = { role: 'judge', baseURL: j.baseURL, model: j.model };
+  const ep: Endpoint = { role: 'judge', baseURL: j.baseURL, model: j.model, field: 'judge' };
+  const client = deps.clients.for(ep, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
   // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
   await Promise.all([store.prime(input.arm, 'records'), store.prime(input.arm, 'suffixes')]);
   const keyOf = (item: WorkItem) => sampleKey(item.prefixId, item.sample, item.condition as Condition);
@@ -101,7 +103,7 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
     }
     if (!rec) {
       const s = await store.get<SuffixEntry>(input.arm, 'suffixes', key);
-      if (!s) throw new Error(`suffix ${key} of arm ${input.arm} is not in the store yet`);
+      if (!s) throw new MissingStoredInputError(`suffix ${key} of arm ${input.arm}`, deps.identity);
       const row = await store.row(item.prefixId);
       const content = judgePrompt(j.prompt, row.prefix, row.suffix, s.suffix);
       let reward: 0 | 1 | null = null;
@@ -114,7 +116,7 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
         const call = new AbortController();
         const onCancel = () => call.abort(signal.reason);
         signal.addEventListener('abort', onCancel);
-        const res = await client.chat.completions.create(
+        const res = await callEndpoint(ep, () => client.chat.completions.create(
           {
             model: j.model,
             messages: [{ role: 'user', content }],
@@ -124,7 +126,7 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
             seed: requestSeed(config.seed, input.arm, item.prefixId, item.sample, 'judge', condition, attempts),
           },
           { signal: call.signal },
-        ).finally(() => signal.removeEventListener('abort', onCancel));
+        )).finally(() => signal.removeEventListener('abort', onCancel));
         attempts++;
         raw = res.choices?.[0]?.message?.content ?? '';
         if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
@@ -161,4 +163,4 @@ export async function judge(input: JudgeInput): Promise<JudgeResult[]> {
     const base = { prefixIndex: it.prefixIndex, sample: it.sample, condition: it.condition as Condition, reward: null, attempts: 0 };
     return o ? { ...base, error: o.error } : { ...base, error: null, notReady: true };
   });
-}
+};

@@ -1,10 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { classify, toFailure, type Classified, type EndpointRef } from './errors';
-
-/** The error type of a batch whose endpoint has been failing for longer than its outage budget. */
-export const OUTAGE_BUDGET_EXCEEDED = 'OutageBudgetExceeded';
+import { OutageBudgetExceededError, type EndpointRef, type ProbeError } from '../errors';
+import { classifyActivityError } from './classify';
 
 /** What a batch checkpoints in its heartbeat details. */
 export interface BatchCheckpoint<R> {
@@ -29,8 +26,10 @@ export interface LaneWait<I> {
 /**
  * Runs the requests of a batch with `lanes` in flight: a lane takes the next request as soon as its last one
  * finishes. Each finished request is checkpointed in the heartbeat details, so a retry of the activity redoes
- * only unfinished ones. A retryable failure stops new requests, lets the ones in flight finish (and be
- * checkpointed), then fails the activity for Temporal to retry; a fatal one fails it for good.
+ * only unfinished ones. A request's work classifies its model call's errors (`callEndpoint`); what else it
+ * throws is classified here. An error for one sample (a 400) is that item's outcome; any other stops new
+ * requests, lets the ones in flight finish (and be checkpointed), then fails the activity: retried if the error
+ * is retryable, for good if not.
  * With `wait`, a lane takes the first pending item that is ready, waits while none is, and the result has
  * undefined for the items that never became ready.
  */
@@ -49,17 +48,12 @@ export async function runLanes<I, R>(
   let outageSince = previous.outageSince;
   let lastError = previous.lastError;
   if (outageSince !== undefined && maxOutageSeconds !== undefined && Date.now() - outageSince > maxOutageSeconds * 1000) {
-    throw ApplicationFailure.create({
-      message: `${ep.role} ${ep.baseURL} has been failing since ${new Date(outageSince).toISOString()}, longer than maxOutageSeconds ${maxOutageSeconds}: ${lastError ?? ''}`,
-      type: OUTAGE_BUDGET_EXCEEDED,
-      nonRetryable: true,
-      details: [{ since: outageSince, lastError }],
-    });
+    throw new OutageBudgetExceededError(ep, outageSince, maxOutageSeconds, lastError);
   }
   const pending = items.map((_, i) => i).filter((i) => !done.has(i));
   // Each lane's request listens for the activity's cancellation while it runs.
   setMaxListeners(Math.max(10, lanes * 2 + 10), ctx.cancellationSignal);
-  let failure: Exclude<Classified, { kind: 'sample' }> | undefined;
+  let failure: ProbeError | undefined;
   const beat = () => ctx.heartbeat({ done: [...done.entries()], outageSince, lastError } satisfies BatchCheckpoint<R>);
   beat();
   // Heartbeat often enough that a dead worker is noticed within the heartbeat timeout; the SDK throttles sends.
@@ -84,12 +78,8 @@ export async function runLanes<I, R>(
       } catch (err) {
         // A cancelled activity (worker shutdown, run closing) says nothing about the endpoint.
         if (ctx.cancellationSignal.aborted) return;
-        if (err instanceof ApplicationFailure) {
-          failure ??= { kind: err.nonRetryable ? 'fatal' : 'retry', message: err.message, type: err.type ?? 'Error' } as Classified as Exclude<Classified, { kind: 'sample' }>;
-          continue;
-        }
-        const c = classify(err, ep);
-        if (c.kind === 'sample') {
+        const c = classifyActivityError(err, `${ep.role} request`);
+        if (c.behaviour === 'sample') {
           done.set(i, { ok: false, error: c.message });
           lastMove = Date.now();
         } else failure ??= c;
@@ -101,13 +91,14 @@ export async function runLanes<I, R>(
   } finally {
     clearInterval(ticker);
   }
-  if (failure?.kind === 'retry') {
+  // Only an endpoint that keeps failing counts towards its outage budget.
+  if (failure?.retryable && failure.facts.endpoint) {
     outageSince ??= Date.now();
     lastError = failure.message;
   }
   // The SDK sends these last details with the failure, so the next attempt resumes from them.
   beat();
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
-  if (failure) throw toFailure(failure);
+  if (failure) throw failure;
   return items.map((_, i) => done.get(i));
 }

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, writeFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig, DatasetRow } from '../config/schema';
+import { MissingStoredInputError } from '../errors';
 
 /**
  * The kinds of entries a run's store keeps, one append-only JSONL file each per arm. `failures` marks suffixes
@@ -176,7 +177,16 @@ export class RunStore {
 
   /** The run's resolved config, as prepareRun wrote it. */
   async runConfig(): Promise<RunConfig> {
-    if (!this.config) this.config = JSON.parse(await readFile(join(this.dir, 'config.json'), 'utf8')).config as RunConfig;
+    if (!this.config) {
+      let text: string;
+      try {
+        text = await readFile(join(this.dir, 'config.json'), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MissingStoredInputError(`the run's config (${join(this.dir, 'config.json')})`);
+        throw e;
+      }
+      this.config = JSON.parse(text).config as RunConfig;
+    }
     return this.config;
   }
 
@@ -184,7 +194,7 @@ export class RunStore {
   async row(prefixId: string): Promise<DatasetRow> {
     if (!this.rows) this.rows = new Map((await this.runConfig()).dataset.rows!.map((r) => [r.id, r]));
     const r = this.rows.get(prefixId);
-    if (!r) throw new Error(`prefix ${prefixId} is not in the run's dataset`);
+    if (!r) throw new MissingStoredInputError(`prefix ${prefixId} of the run's dataset`);
     return r;
   }
 }

@@ -1,4 +1,4 @@
-import { type Condition, CONDITIONS } from './conditions';
+import { needsModelThought, type Condition } from './conditions';
 
 /** A prefix as the plan knows it: id, position, and source. Texts stay in the store. */
 export interface PlanPrefix {
@@ -31,19 +31,21 @@ export interface PlanCounts {
 
 /** Counts the requests of one arm's plan: thoughts only when a condition needs them. */
 export function planCounts(prefixes: number, samples: number, conditions: readonly Condition[]): PlanCounts {
-  const needsThought = conditions.some((c) => c === 'normal_model_thought' || c === 'same_arm_swapped_thought');
+  const needsThought = conditions.some(needsModelThought);
   const slots = prefixes * samples;
   return { thoughts: needsThought ? slots : 0, suffixes: slots * conditions.length, judgments: slots * conditions.length };
 }
 
-/** The index of a condition in the experiment's order (compact records carry it). */
-export function conditionIndex(c: Condition): number {
-  return CONDITIONS.indexOf(c);
-}
+/** The swap of an arm as swap.json shows it: which prefix's thought each prefix received. */
+export type SwapEntry = { prefixId: string; thoughtFrom: string };
 
-/** A stable key for a work item, unique within an arm. */
-export function itemKey(stage: Stage, prefixIndex: number, sample: number, condition?: string): string {
-  return condition ? `${stage}:${prefixIndex}:${sample}:${condition}` : `${stage}:${prefixIndex}:${sample}`;
+/** The swaps by prefix id (swap[i] is the prefix index whose thought slot i received; null without the swapped condition). */
+export function swapsByPrefixId(swaps: Record<string, number[] | null>, rows: { id: string }[]): Record<string, SwapEntry[]> {
+  const out: Record<string, SwapEntry[]> = {};
+  for (const [arm, sw] of Object.entries(swaps)) {
+    if (sw) out[arm] = sw.map((from, i) => ({ prefixId: rows[i]!.id, thoughtFrom: rows[from]!.id }));
+  }
+  return out;
 }
 
 /** The operator-facing activity id of a batch: its first item, and how many more it carries. */

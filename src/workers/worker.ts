@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { defaultIdentity } from '../activities/deps';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
 import { preloadCharts } from '../report/vega';
 import { temporalSettings } from './connection';
@@ -11,6 +12,8 @@ export interface ProbeWorkerOptions {
   namespace?: string;
   /** A bundle made once and shared by several workers (tests). */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The identity Temporal shows for these workers (default `<pid>@<host>`). */
+  identity?: string;
   /** Most activities at once; each carries several requests in lanes. */
   maxConcurrentActivityTaskExecutions?: number;
 }
@@ -38,7 +41,9 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const connection = opts.connection ?? (await NativeConnection.connect(settings!.connectionOptions));
   const namespace = opts.namespace ?? settings?.namespace ?? 'default';
   const queues = [...new Set([DEFAULT_TASK_QUEUE, ...(opts.taskQueues ?? [])])];
-  const activities = createActivities();
+  // One identity for the workers and their activities, so an error a worker's setup causes names that worker.
+  const identity = opts.identity ?? defaultIdentity();
+  const activities = createActivities({ identity });
   preloadCharts();
   return Promise.all(
     queues.map((taskQueue) =>
@@ -47,6 +52,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
         namespace,
         taskQueue,
         activities,
+        identity,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
       }),

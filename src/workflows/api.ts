@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ArmProgress, CompactRecord } from '../experiment/schedule';
+import type { ArmProgress, CompactRecord } from './schedule';
 import type { PlanPrefix } from '../experiment/plan';
 import type { Condition } from '../experiment/conditions';
 import type { Summary } from '../experiment/summary';
@@ -52,7 +52,7 @@ export interface ProbeArmInput {
   judgeMaxRetryIntervalSeconds: number;
 }
 
-/** What a probeArm child returns: compact records and the samples that failed. */
+/** What a probeArm child returns: the samples that failed, and (older runs only) compact records. */
 export interface ProbeArmResult {
   arm: string;
   records: CompactRecord[];

@@ -1,7 +1,8 @@
 import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_TYPES } from '../errors';
 
-/** Error types that end a request for good; everything else is retried. */
-const NON_RETRYABLE = ['FatalEndpointError', 'BadRequestError', 'RunDirectoryConflict', 'InvalidConfig'];
+// Error types that end a request for good; activities also mark every non-retryable failure as such (src/errors).
+const NON_RETRYABLE = NON_RETRYABLE_TYPES;
 
 /** Options of generation activities (a batch of thought and suffix requests to one arm server). */
 export function generationOptions(taskQueue: string, maxRetryIntervalSeconds: number): ActivityOptions {

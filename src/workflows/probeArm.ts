@@ -1,6 +1,7 @@
 import { condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler, ApplicationFailure, ActivityFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ArmScheduler, type Batch } from '../experiment/schedule';
+import { ArmFailedError, ArmStoppedError, behaviourOf } from '../errors';
+import { ArmScheduler, type Batch } from './schedule';
 import {
   armProgressQuery,
   armProgressSignal,
@@ -18,12 +19,11 @@ import { generationOptions, judgeOptions } from './options';
 
 // Progress goes to the run at most this often (each signal is an event in both histories).
 const PROGRESS_EVERY_MS = 2000;
-// Raised by an activity whose endpoint has failed for longer than the configured outage budget.
-const OUTAGE_BUDGET_EXCEEDED = 'OutageBudgetExceeded';
 
-function failureOf(err: unknown): { type?: string; message: string } {
+/** The failure an activity ended with: the ApplicationFailure under Temporal's ActivityFailure, when there is one. */
+function failureOf(err: unknown): { type?: string; message: string; cause: unknown } {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  return { type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined, message: (cause as Error)?.message ?? String(cause) };
+  return { type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined, message: (cause as Error)?.message ?? String(cause), cause: err };
 }
 
 /**
@@ -106,7 +106,8 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
       (err: unknown) => {
         inFlight--;
         const f = failureOf(err);
-        if (f.type === OUTAGE_BUDGET_EXCEEDED) {
+        // An endpoint down for longer than its outage budget pauses the arm; anything else fatal ends it.
+        if (behaviourOf(f.type) === 'pause') {
           scheduler.requeue(b.seq);
           paused ??= { endpoint: b.endpoint, since: new Date(Date.now()).toISOString(), message: f.message };
           void report(true);
@@ -124,8 +125,9 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     if (fatal !== undefined || stopping !== undefined) {
       // Let batches in flight finish (their results are stored and reused by a resumed run), then fail.
       await condition(() => inFlight === 0, '60 seconds');
-      if (fatal !== undefined) throw ApplicationFailure.nonRetryable(`arm ${input.arm}: ${failureOf(fatal).message}`, 'ArmFailed');
-      throw ApplicationFailure.nonRetryable(`arm ${input.arm} stopped: ${stopping}`, 'ArmStopped');
+      // The arm's failure keeps the activity's as its cause, so the run and `debug` read what happened, not a message.
+      if (fatal !== undefined) throw new ArmFailedError(input.arm, failureOf(fatal).message, fatal).toFailure();
+      throw new ArmStoppedError(input.arm, stopping!).toFailure();
     }
     if (paused === null) for (const b of scheduler.nextBatches()) start(b);
     if (lending) {
@@ -144,5 +146,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   }
   await report(true);
   const errors = scheduler.errors().map((e) => ({ arm: input.arm, ...e }));
-  return { arm: input.arm, records: scheduler.compactRecords(), errors, batches };
+  // Newer runs compute the summary from the store: the run needs no records from its arms.
+  const records = patched('summary-activity-v1') ? [] : scheduler.compactRecords();
+  return { arm: input.arm, records, errors, batches };
 }

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   ParentClosePolicy,
   patched,
   executeChild,
@@ -9,15 +8,17 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, SampleError } from '../activities';
+import type { Activities } from '../activities';
 import type { RunConfig } from '../config/schema';
 import { parseRunConfig, selectRows } from '../config/validate';
 import { ConfigError } from '../config/errors';
 import { CONDITIONS } from '../experiment/conditions';
 import { seededDerangement } from '../experiment/derangement';
+import { swapsByPrefixId } from '../experiment/plan';
 import { hash32 } from '../experiment/rng';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
+import { InvalidConfigError } from '../errors';
 import {
   armWorkflowId,
   armProgressSignal,
@@ -34,27 +35,23 @@ import {
 } from './api';
 import { storeOptions } from './options';
 import { probeArm } from './probeArm';
+import { JudgeSlotLedger, type SlotMessage } from './schedule';
 
 const { prepareRun, writeArtifacts } = proxyActivities<Activities>(storeOptions);
-
-
-/** Splits the judge's slots over arms as evenly as possible, each arm getting at least one. */
-export function splitSlots(total: number, arms: number): number[] {
-  return Array.from({ length: arms }, (_, i) => Math.max(1, Math.floor(total / arms) + (i < total % arms ? 1 : 0)));
-}
 
 function validate(input: unknown): RunConfig {
   try {
     return parseRunConfig(input, 'probeRun input');
   } catch (e) {
-    if (e instanceof ConfigError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidConfig', e.problems);
+    if (e instanceof ConfigError) throw new InvalidConfigError(e.message, e.problems).toFailure();
     throw e;
   }
 }
 
 /**
- * A probe run: validates the resolved config, starts one probeArm child per arm, shares the judge's slots
- * among them, then computes the summary and has the artifacts written. The run id is this workflow's id.
+ * A probe run: validates the resolved config, starts one probeArm child per arm, shares the judge's slots among
+ * them through the slot ledger, then has the summary computed and the artifacts written by an activity. The run id
+ * is this workflow's id.
  */
 export async function probeRun(input: unknown, options: ProbeRunOptions = {}): Promise<ProbeRunResult> {
   const config = validate(input);
@@ -75,10 +72,12 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
     if (a) Object.assign(a, p, { updatedAt: new Date(Date.now()).toISOString() });
   });
   upsertMemo({ name: config.name, ...(options.resumeFrom?.length ? { resumeFrom: options.resumeFrom.join(',') } : {}) });
-  const running = new Set(config.arms.map((a) => a.name));
+  const armHandle = (arm: string) => getExternalWorkflowHandle(armWorkflowId(runId, arm));
+  // The slot ledger exists once the run is prepared; a resume before that reaches every arm.
+  const live: { slots?: JudgeSlotLedger } = {};
   setHandler(resumeSignal, () => {
     for (const a of Object.values(progress.arms)) a.paused = null;
-    for (const arm of running) void getExternalWorkflowHandle(armWorkflowId(runId, arm)).signal(resumeSignal).catch(() => undefined);
+    for (const arm of live.slots?.runningArms() ?? config.arms.map((a) => a.name)) void armHandle(arm).signal(resumeSignal).catch(() => undefined);
   });
 
   const runConfig = { ...config, dataset: { ...config.dataset, rows, limit: rows.length, shuffle: false } };
@@ -101,41 +100,18 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
       : null;
   }
 
-  const slots = splitSlots(config.judge.maxConcurrency, config.arms.length);
-  const mySlots = new Map(config.arms.map((a, i) => [a.name, slots[i]!]));
-  // Judge lending (newer runs): arms give back judge slots they cannot use and ask for more when judgments
-  // wait; the run keeps the free ones and grants them. Counts move as deltas, so the sum of what the arms hold
-  // never exceeds judge.maxConcurrency, whatever order the signals arrive in.
-  const lending = patched('judge-lending-v1');
-  let freeJudgeSlots = 0;
-  const demands = new Map<string, number>();
-  const grantJudgeSlots = () => {
-    for (const [arm, want] of [...demands]) {
-      if (freeJudgeSlots <= 0) return;
-      demands.delete(arm);
-      if (!running.has(arm)) continue;
-      const g = Math.min(freeJudgeSlots, want);
-      freeJudgeSlots -= g;
-      mySlots.set(arm, mySlots.get(arm)! + g);
-      void getExternalWorkflowHandle(armWorkflowId(runId, arm)).signal(judgeGrantSignal, g).catch(() => undefined);
-    }
-  };
-  setHandler(judgeLendSignal, (arm, delta) => {
-    // A message from an arm that has already finished was counted when it finished.
-    if (!lending || !running.has(arm)) return;
-    if (delta < 0) {
-      const n = Math.min(-delta, mySlots.get(arm) ?? 0);
-      mySlots.set(arm, mySlots.get(arm)! - n);
-      freeJudgeSlots += n;
-    } else {
-      demands.set(arm, delta);
-    }
-    grantJudgeSlots();
-  });
+  // Runs started before judge lending replay without it (their histories have no judgeLend signals).
+  const slots = new JudgeSlotLedger(config.arms.map((a) => a.name), config.judge.maxConcurrency, patched('judge-lending-v1'));
+  live.slots = slots;
+  const send = (messages: SlotMessage[]) =>
+    messages.map((m) =>
+      ('more' in m ? armHandle(m.arm).signal(judgeGrantSignal, m.more) : armHandle(m.arm).signal(judgeSlotsSignal, m.slots)).catch(() => undefined),
+    );
+  setHandler(judgeLendSignal, (arm, delta) => void send(slots.lend(arm, delta)));
   progress.phase = 'running';
   const results: ProbeArmResult[] = [];
   let firstFailure: unknown;
-  const settled = await Promise.allSettled(
+  await Promise.allSettled(
     config.arms.map(async (arm) => {
       progress.arms[arm.name]!.status = 'running';
       try {
@@ -145,7 +121,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
           args: [
             {
               runId, parentWorkflowId: runId, storeDir, arm: arm.name, armTaskQueue: arm.taskQueue,
-              judgeTaskQueue: workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: mySlots.get(arm.name)!,
+              judgeTaskQueue: workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: slots.slotsOf(arm.name),
               prefixes, samples: config.samplesPerPrefix, conditions: config.conditions, swap: swaps[arm.name]!,
               maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
               armMaxRetryIntervalSeconds: arm.maxRetryIntervalSeconds,
@@ -160,42 +136,37 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
         a.status = 'failed';
         a.lastError = { message: String((err as Error)?.cause ? ((err as Error).cause as Error).message : (err as Error).message), at: new Date(Date.now()).toISOString() };
         progress.phase = 'failed';
-        running.delete(arm.name);
+        slots.failed(arm.name);
         if (firstFailure === undefined) {
           firstFailure = err;
           // The other arms finish what they have in flight (so a resumed run reuses it), then stop.
-          for (const other of running) {
-            void getExternalWorkflowHandle(armWorkflowId(runId, other)).signal(stopSignal, `arm ${arm.name} failed`).catch(() => undefined);
-          }
+          for (const other of slots.runningArms()) void armHandle(other).signal(stopSignal, `arm ${arm.name} failed`).catch(() => undefined);
         }
         throw err;
       }
       // The judge slots this arm held go to the arms still running.
-      running.delete(arm.name);
-      const freed = mySlots.get(arm.name)!;
-      mySlots.set(arm.name, 0);
-      if (lending) {
-        freeJudgeSlots += freed;
-        grantJudgeSlots();
-        return;
-      }
-      const others = config.arms.filter((a) => running.has(a.name));
-      const extra = splitSlots(freed, others.length || 1);
-      await Promise.all(
-        others.map((o, i) => {
-          const next = mySlots.get(o.name)! + (freed >= others.length || i < freed ? extra[i]! : 0);
-          mySlots.set(o.name, next);
-          return getExternalWorkflowHandle(armWorkflowId(runId, o.name)).signal(judgeSlotsSignal, next).catch(() => undefined);
-        }),
-      );
+      await Promise.all(send(slots.finished(arm.name)));
     }),
   );
   if (firstFailure !== undefined) throw firstFailure;
-  void settled;
 
   progress.phase = 'writing';
+  const errors = config.arms.flatMap((arm) => results.find((r) => r.arm === arm.name)!.errors);
+  // Newer runs: the summary (bootstraps included) is computed by the activity from the store, outside any workflow
+  // task, however large the run; the workflow carries no records.
+  if (patched('summary-activity-v1')) {
+    const written = await writeArtifacts({ storeDir, runId, swapIndexes: swaps, errors });
+    progress.phase = 'completed';
+    return { runId, artifacts: written.paths, summary: written.summary };
+  }
+  const written = await writeArtifacts({ storeDir, runId, ...workflowSummary(config, rows, runId, results, swaps), errors });
+  progress.phase = 'completed';
+  return { runId, artifacts: written.paths, summary: written.summary };
+}
+
+/** Older runs: the summary computed inside the workflow from the arms' compact records, and the swaps by prefix id. */
+function workflowSummary(config: RunConfig, rows: { id: string }[], runId: string, results: ProbeArmResult[], swaps: Record<string, number[] | null>) {
   const scored: ScoredRecord[] = [];
-  const errors: SampleError[] = [];
   const byArm = new Map(results.map((r) => [r.arm, r]));
   for (const arm of config.arms) {
     const r = byArm.get(arm.name)!;
@@ -203,16 +174,9 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
       scored.push({ arm: arm.name, condition: CONDITIONS[ci]!, prefixId: rows[prefixIndex]!.id, sample, reward: reward < 0 ? null : (reward as 0 | 1), thoughtWords, suffixWords });
     }
     for (const e of r.errors) {
-      errors.push(e);
       scored.push({ arm: arm.name, condition: e.condition, prefixId: rows[e.prefixIndex]!.id, sample: e.sample, reward: null, thoughtWords: 0, suffixWords: 0 });
     }
   }
   const summary = buildSummary(scored, { runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
-  const swapOut: Record<string, { prefixId: string; thoughtFrom: string }[]> = {};
-  for (const [arm, sw] of Object.entries(swaps)) {
-    if (sw) swapOut[arm] = sw.map((from, i) => ({ prefixId: rows[i]!.id, thoughtFrom: rows[from]!.id }));
-  }
-  const written = await writeArtifacts({ storeDir, runId, summary, swaps: swapOut, errors });
-  progress.phase = 'completed';
-  return { runId, artifacts: written.paths, summary: written.summary };
+  return { summary, swaps: swapsByPrefixId(swaps, rows) };
 }

@@ -6,16 +6,17 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { judge } from '../../src/activities/judge';
-import { prepareRun } from '../../src/activities/artifacts';
-import { sampleKey, type SuffixEntry } from '../../src/activities/generate';
+import { createActivities } from '../../src/activities';
+import type { SuffixEntry } from '../../src/activities/generate';
+import { sampleKey } from '../../src/experiment/keys';
 import { storeFor } from '../../src/activities/store';
 import type { WorkItem } from '../../src/experiment/plan';
-import type { JudgeResult } from '../../src/experiment/schedule';
+import type { JudgeResult } from '../../src/workflows/schedule';
 import { startSimServer } from '../../src/sim/server';
 import type { SimServer } from '../../src/sim/types';
 import { heldoutRows, simConfig, tempDir } from '../helpers/configs';
 
+const { judge, prepareRun } = createActivities();
 let sim: SimServer;
 beforeAll(async () => {
   sim = await startSimServer({ port: 0, rows: heldoutRows(), latencyMs: 20 });

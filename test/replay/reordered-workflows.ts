@@ -6,7 +6,7 @@
  */
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../src/activities';
-import { ArmScheduler } from '../../src/experiment/schedule';
+import { ArmScheduler } from '../../src/workflows/schedule';
 import type { ProbeArmInput } from '../../src/workflows/api';
 import { generationOptions, judgeOptions } from '../../src/workflows/options';
 

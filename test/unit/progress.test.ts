@@ -1,4 +1,4 @@
-import { ArmScheduler } from '../../src/experiment/schedule';
+import { ArmScheduler } from '../../src/workflows/schedule';
 
 test('progress carries running reward means per condition over valid judgments', () => {
   const s = new ArmScheduler({

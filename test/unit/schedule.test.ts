@@ -1,6 +1,6 @@
 import type { Condition } from '../../src/experiment/conditions';
 import type { PlanPrefix, WorkItem } from '../../src/experiment/plan';
-import { ArmScheduler, type Batch, type GenerationResult, type JudgeResult, type ScheduleOptions } from '../../src/experiment/schedule';
+import { ArmScheduler, type Batch, type GenerationResult, type JudgeResult, type ScheduleOptions } from '../../src/workflows/schedule';
 
 const N: Condition = 'normal_model_thought';
 const B: Condition = 'blank_thought';
