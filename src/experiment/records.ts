@@ -44,8 +44,3 @@ export interface SampleRecord {
   timings?: { thoughtMs?: number; suffixMs?: number; judgeMs?: number };
   usage?: { promptTokens?: number; completionTokens?: number };
 }
-
-/** The key that makes a record unique within a run. */
-export function recordKey(r: { arm: string; condition: string; prefixId: string; sample: number }): string {
-  return `${r.arm}\u0000${r.condition}\u0000${r.prefixId}\u0000${r.sample}`;
-}

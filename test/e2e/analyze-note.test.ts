@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { NOTE_ARMS, NOTE_CONDITIONS, noteRecords, noteRecordsJsonl } from '../fixtures/noteRecords';
+import { INTERVENTIONS } from '../../src/experiment/conditions';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(REPO_ROOT, 'bin', 'thought-probe.js');
@@ -64,7 +65,6 @@ interface Summary {
   >;
 }
 
-const INTERVENTIONS = ['blank_thought', 'generic_thought', 'same_arm_swapped_thought'] as const;
 
 /**
  * True when `value` rounded to the shown number's decimals gives the shown number. Several note values
