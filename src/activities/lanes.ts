@@ -78,7 +78,7 @@ export async function runLanes<I, R>(
       } catch (err) {
         // A cancelled activity (worker shutdown, run closing) says nothing about the endpoint.
         if (ctx.cancellationSignal.aborted) return;
-        const c = classifyActivityError(err, `${ep.role} request`);
+        const c = classifyActivityError(err, `${ctx.info.activityType} (${ep.role})`);
         if (c.behaviour === 'sample') {
           done.set(i, { ok: false, error: c.message });
           lastMove = Date.now();

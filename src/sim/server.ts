@@ -91,6 +91,10 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
       case '400':
         settle(false);
         return sendJson(res, 400, errorBody("This model's maximum context length was exceeded (simulated fault).", 'BadRequestError', 400));
+      case '401':
+      case '403':
+        settle(false);
+        return sendJson(res, Number(fault.kind), errorBody(fault.kind === '401' ? 'Incorrect API key provided (simulated fault).' : 'Forbidden (simulated fault).', 'AuthenticationError', Number(fault.kind)));
       case '503':
         settle(false);
         return sendJson(res, 503, errorBody('Service temporarily unavailable (simulated fault).', 'ServiceUnavailableError', 503));

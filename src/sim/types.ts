@@ -4,7 +4,7 @@ import type { DatasetRow } from '../config/schema';
 export type { DatasetRow };
 
 /** Kinds of injectable faults. */
-export type FaultKind = 'down' | '400' | '503' | '429' | 'stall' | 'garbage' | 'reset' | 'invalid';
+export type FaultKind = 'down' | '400' | '401' | '403' | '503' | '429' | 'stall' | 'garbage' | 'reset' | 'invalid';
 
 /** A fault-injection rule; the first active matching rule applies to a request. */
 export interface FaultRule {

@@ -1,5 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
 import { defaultIdentity } from '../activities/deps';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
 import { preloadCharts } from '../report/vega';
@@ -14,6 +14,8 @@ export interface ProbeWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The identity Temporal shows for these workers (default `<pid>@<host>`). */
   identity?: string;
+  /** Dependencies of the activities other than the real ones (tests). */
+  deps?: Partial<Omit<ActivityDeps, 'identity'>>;
   /** Most activities at once; each carries several requests in lanes. */
   maxConcurrentActivityTaskExecutions?: number;
 }
@@ -43,7 +45,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const queues = [...new Set([DEFAULT_TASK_QUEUE, ...(opts.taskQueues ?? [])])];
   // One identity for the workers and their activities, so an error a worker's setup causes names that worker.
   const identity = opts.identity ?? defaultIdentity();
-  const activities = createActivities({ identity });
+  const activities = createActivities({ ...opts.deps, identity });
   preloadCharts();
   return Promise.all(
     queues.map((taskQueue) =>

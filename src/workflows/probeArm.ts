@@ -1,4 +1,4 @@
-import { condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler, ApplicationFailure, ActivityFailure } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, isCancellation, patched, proxyActivities, setHandler, ApplicationFailure, ActivityFailure, CancellationScope } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ArmFailedError, ArmStoppedError, behaviourOf } from '../errors';
 import { ArmScheduler, type Batch } from './schedule';
@@ -86,6 +86,9 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   };
 
   let inFlight = 0;
+  // Judge batches in flight, each in its own scope so that a failing arm can call off those waiting for suffixes.
+  const judgeScopes = new Map<number, CancellationScope>();
+  let callingOff = false;
   const start = (b: Batch) => {
     batches++;
     inFlight++;
@@ -95,16 +98,19 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
         ? proxyActivities<Activities>({ ...genOpts, activityId: b.activityId })
             .generate({ storeDir: input.storeDir, arm: input.arm, lanes: b.lanes, items: b.items })
             .then((r) => scheduler.completeGeneration(b.seq, r))
-        : proxyActivities<Activities>({ ...judgeOpts, activityId: b.activityId })
-            .judge({ storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items, ...(ahead ? { ahead } : {}) })
-            .then((r) => scheduler.completeJudge(b.seq, r));
+        : judgeBatch(b);
     done.then(
       () => {
         inFlight--;
+        judgeScopes.delete(b.seq);
         changed = true;
       },
       (err: unknown) => {
         inFlight--;
+        judgeScopes.delete(b.seq);
+        changed = true;
+        // A batch this arm called off while failing: what it judged is stored; the failure is the arm's own.
+        if (callingOff && isCancellation(err)) return;
         const f = failureOf(err);
         // An endpoint down for longer than its outage budget pauses the arm; anything else fatal ends it.
         if (behaviourOf(f.type) === 'pause') {
@@ -114,8 +120,16 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
         } else {
           fatal ??= err;
         }
-        changed = true;
       },
+    );
+  };
+  const judgeBatch = (b: Batch) => {
+    const scope = new CancellationScope();
+    judgeScopes.set(b.seq, scope);
+    return scope.run(() =>
+      proxyActivities<Activities>({ ...judgeOpts, activityId: b.activityId })
+        .judge({ storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items, ...(ahead ? { ahead } : {}) })
+        .then((r) => scheduler.completeJudge(b.seq, r)),
     );
   };
 
@@ -123,7 +137,13 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     await condition(() => changed);
     changed = false;
     if (fatal !== undefined || stopping !== undefined) {
-      // Let batches in flight finish (their results are stored and reused by a resumed run), then fail.
+      // Judging ahead, judge batches wait for suffixes that will now never come: newer runs call them off at once
+      // (what they judged is stored). Older runs waited for them to give up.
+      if (ahead && judgeScopes.size > 0 && patched('call-off-judges-v1')) {
+        callingOff = true;
+        for (const scope of judgeScopes.values()) scope.cancel();
+      }
+      // Let generation batches in flight finish (their results are stored and reused by a resumed run), then fail.
       await condition(() => inFlight === 0, '60 seconds');
       // The arm's failure keeps the activity's as its cause, so the run and `debug` read what happened, not a message.
       if (fatal !== undefined) throw new ArmFailedError(input.arm, failureOf(fatal).message, fatal).toFailure();

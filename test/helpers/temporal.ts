@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createWorkers } from '../../src/workers/worker';
+import { createWorkers, type ProbeWorkerOptions } from '../../src/workers/worker';
 import { workflowsPath } from '../../src/workers/worker';
 
 const root = join(__dirname, '..', '..');
@@ -32,8 +32,8 @@ export async function bundle(): Promise<WorkflowBundle> {
 }
 
 /** Runs `fn` while one in-process worker (all task queues of the project) polls the test server. */
-export async function withWorkers<T>(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundle, fn: () => Promise<T>): Promise<T> {
-  const workers: Worker[] = await createWorkers({ connection: env.nativeConnection, workflowBundle });
+export async function withWorkers<T>(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundle, fn: () => Promise<T>, opts: Omit<ProbeWorkerOptions, 'connection' | 'workflowBundle'> = {}): Promise<T> {
+  const workers: Worker[] = await createWorkers({ ...opts, connection: env.nativeConnection, workflowBundle });
   const running = workers.map((w) => w.run());
   try {
     return await fn();

@@ -5,6 +5,8 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startSimServer, type SimServer } from '../../src/sim';
 import { planCounts } from '../../src/experiment/plan';
+import { scoreRecord } from '../../src/experiment/metrics';
+import { buildSummary } from '../../src/experiment/summary';
 import { probeRun } from '../../src/workflows';
 import { bundle, startTemporal, withWorkers } from '../helpers/temporal';
 import { heldoutRows, simConfig } from '../helpers/configs';
@@ -45,6 +47,28 @@ test('the smoke run completes with request counts equal to the plan and one reco
   expect(summary.configHash).toMatch(/^sha256:/);
   expect(readFileSync(result.artifacts.report, 'utf8')).toContain('## Main Metrics');
   expect(readFileSync(join(result.artifacts.dir, 'config.json'), 'utf8')).toContain('"configHash"');
+  // The summary is computed outside the workflow, from the records as samples.jsonl has them: the same numbers,
+  // to the last bit, as analysing that file; and the workflow's own result carries the same summary.
+  const again = buildSummary(records.map(scoreRecord), { runId: 'smoke-1', armOrder: ['think_base'], seed: config.seed });
+  expect(summary.arms).toEqual(again.arms);
+  expect(summary.armComparisons).toEqual(again.armComparisons);
+  expect(summary.scale).toEqual(again.scale);
+  expect(result.summary.arms).toEqual(again.arms);
+});
+
+test('a large run summary stays out of the workflow: the arm returns no records and the history holds no bootstrap', async () => {
+  const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought'], dataset: { limit: 12 } as never });
+  await run(() => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'slim-1', taskQueue: 'thought-probe' }));
+  const arm = await env.client.workflow.getHandle('slim-1/arm/think_base').result();
+  expect(arm.records).toEqual([]);
+  expect(arm.errors).toEqual([]);
+  // The run's history schedules writeArtifacts without a summary, with the swaps as indexes.
+  const history = await env.client.workflow.getHandle('slim-1').fetchHistory();
+  const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeArtifacts');
+  expect(scheduled).toHaveLength(1);
+  const payload = JSON.parse(Buffer.from(scheduled[0]!.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
+  expect(payload.summary).toBeUndefined();
+  expect(Object.keys(payload)).toEqual(expect.arrayContaining(['storeDir', 'runId', 'swapIndexes', 'errors']));
 });
 
 test('concurrent requests never exceed the arm and judge caps, with judge capacity shared over arms', async () => {
