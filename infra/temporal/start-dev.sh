@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the Temporal dev server for development: SQLite file under .state/, UI on 8233, namespace default.
+# Starts the Temporal dev server for development: SQLite file under .state/, UI on the frontend port + 1000
+# (8233 by default), namespace default.
 # Eager activity execution is on: an activity scheduled on the workflow's own task queue starts on the worker
 # that scheduled it, without a round trip through the matching service.
 set -euo pipefail
@@ -9,7 +10,7 @@ mkdir -p "$root/.state"
 exec "$bin" server start-dev \
   --db-filename "$root/.state/temporal.sqlite" \
   --port "${TEMPORAL_PORT:-7233}" \
-  --ui-port "${TEMPORAL_UI_PORT:-8233}" \
+  --ui-port "${TEMPORAL_UI_PORT:-$(( ${TEMPORAL_PORT:-7233} + 1000 ))}" \
   --namespace default \
   --dynamic-config-value system.enableActivityEagerExecution=true \
   --log-level warn "$@"
