@@ -21,8 +21,12 @@ marker="$bindir/temporal.pinned"
 if [ -x "$bindir/temporal" ] && [ "$(cat "$marker" 2>/dev/null)" = "$PINNED" ] && "$bindir/temporal" --version >/dev/null 2>&1; then
   echo "$bindir/temporal"; exit 0
 fi
-if command -v temporal >/dev/null 2>&1 && version_ok "$(command -v temporal)"; then
-  command -v temporal; exit 0
+if command -v temporal >/dev/null 2>&1; then
+  onpath=$(command -v temporal)
+  # Our own pinned build reports 0.0.0-DEV; the marker beside it says what it is.
+  if version_ok "$onpath" || [ "$(cat "$(dirname "$onpath")/temporal.pinned" 2>/dev/null)" = "$PINNED" ]; then
+    echo "$onpath"; exit 0
+  fi
 fi
 if ! command -v go >/dev/null 2>&1; then
   echo "error: no temporal CLI (1.5 or newer) on PATH and no Go to build the pinned one." >&2

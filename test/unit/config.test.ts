@@ -1,9 +1,10 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/errors';
 import { resolveConfigFile } from '../../src/config/load';
 import { parseRunConfig } from '../../src/config/validate';
+import { configJsonSchema } from '../../src/cli/config';
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, prefix: `prefix ${i}`, suffix: `suffix ${i}` }));
 
@@ -207,5 +208,12 @@ describe('resolveConfigFile', () => {
   it('reports a missing dataset file as a ConfigError', () => {
     const file = project(jsonl(3), yaml('  path: data/nope.jsonl'));
     expect(() => resolveConfigFile(file)).toThrow(ConfigError);
+  });
+});
+
+describe('the committed JSON Schema', () => {
+  it('is what `config schema` writes (run `npm run schema` after changing the config schema)', () => {
+    const committed = JSON.parse(readFileSync(join(__dirname, '..', '..', 'thought-probe.schema.json'), 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
   });
 });
