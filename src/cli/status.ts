@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { pendingActivitiesOf } from '../diagnose';
 import { armWorkflowId, progressQuery, type ProbeRunResult, type RunProgress } from '../workflows/api';
 import { connectClient, uiLink } from './temporal';
 import { runNotFound } from './errors';
 import { printResult } from './run';
 
-/** A pending activity of an arm child, as `status` and `debug` show it. */
+/** A pending activity of an arm child, as `status` shows it (`status --json` prints these). */
 export interface PendingActivityView {
   workflowId: string;
   activityId: string;
@@ -26,27 +26,17 @@ export async function pendingActivities(client: Client, runId: string, arms: str
   for (const arm of arms) {
     const id = armWorkflowId(runId, arm);
     const d = await client.workflow.getHandle(id).describe().catch(() => undefined);
-    for (const p of d?.raw.pendingActivities ?? []) {
-      const ts = (t?: { seconds?: unknown } | null) => (t?.seconds ? new Date(Number(t.seconds) * 1000).toISOString() : undefined);
-      let checkpoint: { outageSince?: number; done?: unknown[] } | undefined;
-      const hb = p.heartbeatDetails?.payloads?.[0];
-      if (hb) {
-        try {
-          checkpoint = defaultPayloadConverter.fromPayload(hb as never) as typeof checkpoint;
-        } catch {
-          checkpoint = undefined;
-        }
-      }
+    for (const p of d ? pendingActivitiesOf(d.raw) : []) {
       out.push({
         workflowId: id,
-        ...(checkpoint?.outageSince ? { outageSince: new Date(checkpoint.outageSince).toISOString() } : {}),
-        ...(checkpoint?.done ? { checkpointed: checkpoint.done.length } : {}),
-        activityId: p.activityId ?? '',
-        state: String(p.state ?? ''),
-        attempt: p.attempt ?? 0,
-        lastFailure: p.lastFailure?.message ?? undefined,
-        lastFailureAt: ts(p.lastAttemptCompleteTime as never),
-        lastHeartbeatAt: ts(p.lastHeartbeatTime as never),
+        ...(p.checkpoint?.outageSince ? { outageSince: p.checkpoint.outageSince } : {}),
+        ...(p.checkpoint ? { checkpointed: p.checkpoint.done } : {}),
+        activityId: p.activityId,
+        state: p.state,
+        attempt: p.attempt,
+        lastFailure: p.lastFailure?.[0]?.message,
+        lastFailureAt: p.lastFailureAt,
+        lastHeartbeatAt: p.lastHeartbeatAt,
       });
     }
   }

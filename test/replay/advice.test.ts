@@ -1,5 +1,9 @@
-/** The advice of `thought-probe debug` for what the e2e tests do not stage: paused activities and paused arms. */
-import { advise, describeHeartbeat, endpointOf, shellWord, type WorkflowDiagnosis } from '../../src/cli/debug';
+/**
+ * The advice of `thought-probe debug` for what the e2e tests do not stage: paused activities and paused arms, and
+ * failures recorded before the one error hierarchy (no details: the endpoint is read from the message). Advice from
+ * the facts of newer failures is in test/unit/diagnose.test.ts.
+ */
+import { advise, describeHeartbeat, endpointInMessage, shellWord, type WorkflowDiagnosis } from '../../src/diagnose';
 
 function wf(over: Partial<WorkflowDiagnosis>): WorkflowDiagnosis {
   return {
@@ -49,7 +53,7 @@ test('a completed run, a terminated run', () => {
 });
 
 test('helpers', () => {
-  expect(endpointOf('arm think_base: judge http://127.0.0.1:9/v1 model "qwen-jugde": 404 nope')).toEqual({ role: 'judge', baseURL: 'http://127.0.0.1:9/v1', model: 'qwen-jugde', status: '404' });
+  expect(endpointInMessage('arm think_base: judge http://127.0.0.1:9/v1 model "qwen-jugde": 404 nope')).toEqual({ role: 'judge', baseURL: 'http://127.0.0.1:9/v1', model: 'qwen-jugde', status: 404 });
   expect(shellWord("it's")).toBe(`'it'\\''s'`);
   expect(describeHeartbeat({ done: [[0, { ok: true, value: 1 }], [2, { ok: false, error: 'x' }]], outageSince: 0, lastError: 'boom' })).toBe(
     '2 requests checkpointed (1 ok, 1 failed for their sample); endpoint failing since 1970-01-01T00:00:00.000Z; last error: boom',
