@@ -1,10 +1,23 @@
 import cliProgress from 'cli-progress';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { errorChain, rootCause } from '../diagnose';
 import { progressQuery, type RunProgress, type ProbeRunResult } from '../workflows/api';
+import { RunFailedError } from './errors';
+
+/**
+ * A catch handler for a run's result: a run that failed (or was terminated, cancelled, timed out) becomes a
+ * RunFailedError naming its root cause, which the CLI prints with the `debug` command; anything else is rethrown.
+ */
+export function runFailed(runId: string): (e: unknown) => never {
+  return (e: unknown) => {
+    if (e instanceof WorkflowFailedError) throw new RunFailedError(runId, rootCause(errorChain(e)), { cause: e });
+    throw e;
+  };
+}
 
 /** Follows a run with a progress bar per arm (judged suffixes of the plan) until it closes; returns its result. */
 export async function follow(handle: WorkflowHandle, quiet = false): Promise<ProbeRunResult> {
-  const result = handle.result() as Promise<ProbeRunResult>;
+  const result = (handle.result() as Promise<ProbeRunResult>).catch(runFailed(handle.workflowId));
   if (quiet || !process.stderr.isTTY) {
     let last = '';
     const timer = setInterval(async () => {

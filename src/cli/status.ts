@@ -3,6 +3,7 @@ import { pendingActivitiesOf } from '../diagnose';
 import { armWorkflowId, progressQuery, type ProbeRunResult, type RunProgress } from '../workflows/api';
 import { connectClient, uiLink } from './temporal';
 import { runNotFound } from './errors';
+import { runFailed } from './follow';
 import { printResult } from './run';
 
 /** A pending activity of an arm child, as `status` shows it (`status --json` prints these). */
@@ -89,6 +90,7 @@ export async function statusCommand(runId: string, opts: { json?: boolean }): Pr
 /** `thought-probe result RUN_ID` (its arguments and options are in ./commands, which loads this module to run it). */
 export async function resultCommand(runId: string): Promise<void> {
   const client = await connectClient();
-  await client.workflow.getHandle(runId).describe().catch(runNotFound(runId));
-  printResult((await client.workflow.getHandle(runId).result()) as ProbeRunResult);
+  const handle = client.workflow.getHandle(runId);
+  await handle.describe().catch(runNotFound(runId));
+  printResult((await handle.result().catch(runFailed(runId))) as ProbeRunResult);
 }

@@ -1,6 +1,7 @@
 /**
  * `thought-probe debug`, `history` and `replay` as child processes against a real dev server and the simulated
- * server: a run failed by a wrong judge model, and an arm stuck on nondeterministic workflow code.
+ * server: a run failed by a wrong judge model, and an arm stuck on nondeterministic workflow code; and what
+ * `thought-probe run` and `result` print when a run fails.
  */
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { createWorkers } from '../../src/workers/worker';
 import { armWorkflowId } from '../../src/workflows/api';
 import { bundle, startTemporal, temporalBinary } from '../helpers/temporal';
 import { heldoutRows, simConfig, tempDir } from '../helpers/configs';
-import { runCli, runCommand, show } from '../helpers/e2e-cli';
+import { runCli, runCommand, show, smokeInput, writeConfig } from '../helpers/e2e-cli';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;
@@ -96,6 +97,21 @@ test('a run failed by a wrong judge model: debug names the endpoint, the model, 
   expect({ status: replayRun.status, out: show(replayRun) }).toMatchObject({ status: 0 });
   expect(replayRun.stdout).toContain(`OK ${armWorkflowId(runId, 'think_base')}`);
 }, 180_000);
+
+test('run and result of a run failed by a wrong judge model print its root cause (the 404, the endpoint, the fix) and the debug command, exit 1', async () => {
+  const runId = 'wrong-judge-cli';
+  const file = writeConfig(dir, smokeInput(sim.url, join(dir, 'cli-out'), { name: runId, judge: { baseURL: sim.url, model: 'qwen-jugde', maxConcurrency: 4 } }), 'wrong-judge.yaml');
+  const run = await runCli(['run', file], { address: env.address });
+  expect({ status: run.status, out: show(run) }).toMatchObject({ status: 1 });
+  expect(run.stdout).toContain(`started run ${runId}`);
+  for (const r of [run, await runCli(['result', runId], { address: env.address })]) {
+    expect({ status: r.status, out: show(r) }).toMatchObject({ status: 1 });
+    expect(r.stderr).toContain(`error: run ${runId} failed: FatalEndpointError: judge ${sim.url} model "qwen-jugde": 404`);
+    expect(r.stderr).toContain('  fix judge.model: check the model name and baseURL');
+    expect(r.stderr).toContain(`  what happened and what to do next: thought-probe debug ${runId}\n`);
+    expect(r.stderr).not.toContain('Workflow execution failed');
+  }
+}, 120_000);
 
 test('an arm stuck on changed workflow code and a judge that retries: debug shows the nondeterminism, the retrying activities and the reset advice', async () => {
   const runId = 'stuck-arm';

@@ -1,8 +1,9 @@
 /**
  * Diagnosis from what failures say about themselves: each failure chain is built from our error classes, encoded
- * by the SDK's failure converter as a worker would record it, and read back from a history (for `debug`). Old
- * failures without details still get advice.
+ * by the SDK's failure converter as a worker would record it, and read back from a history (for `debug`) or from
+ * the client's WorkflowFailedError (for `run` and `result`). Old failures without details still get advice.
  */
+import { WorkflowFailedError } from '@temporalio/client';
 import {
   ActivityFailure,
   ChildWorkflowFailure,
@@ -12,7 +13,8 @@ import {
   type ApplicationFailure,
 } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { advise, diagnoseHistory, failureChain, pendingActivitiesOf, renderDiagnosis, rootCause, type WorkflowDiagnosis } from '../../src/diagnose';
+import { RunFailedError } from '../../src/cli/errors';
+import { advise, diagnoseHistory, errorChain, failureChain, pendingActivitiesOf, renderDiagnosis, rootCause, type WorkflowDiagnosis } from '../../src/diagnose';
 import { ArmFailedError, FatalEndpointError, InternalError, InvalidConfigError, MissingApiKeyError, TransientEndpointError } from '../../src/errors';
 
 const judge = { role: 'judge', baseURL: 'http://h:1/v1', model: 'qwen-jugde' };
@@ -38,6 +40,13 @@ function failedRun(err: Error): WorkflowDiagnosis {
   return { workflowId: 'r1', type: 'probeRun', status: 'FAILED', taskQueue: 'thought-probe', pendingActivities: [], ...diagnoseHistory(history as never) };
 }
 
+/** What `run` and `result` print for a run that failed with this error, through the client's decoding. */
+function cliReport(err: Error): string {
+  const decoded = defaultFailureConverter.failureToError(recorded(err), defaultPayloadConverter);
+  const e = new WorkflowFailedError('Workflow execution failed', decoded, RetryState.NON_RETRYABLE_FAILURE);
+  return new RunFailedError('r1', rootCause(errorChain(e)), { cause: e }).render();
+}
+
 describe('a FatalEndpointError 404 with its details', () => {
   const err = runFailure(new FatalEndpointError(judge, 404, 'The model `qwen-jugde` does not exist.', 'judge').toFailure());
 
@@ -59,6 +68,17 @@ describe('a FatalEndpointError 404 with its details', () => {
     expect(text).toContain('failing endpoint: judge endpoint http://h:1/v1 model "qwen-jugde": 404');
     expect(text).toContain('<- ApplicationFailure FatalEndpointError (non-retryable): judge http://h:1/v1 model "qwen-jugde": 404');
   });
+
+  test('run and result: the root cause, its fix once, and the debug command', () => {
+    expect(cliReport(err)).toBe(
+      [
+        'error: run r1 failed: FatalEndpointError: judge http://h:1/v1 model "qwen-jugde": 404 The model `qwen-jugde` does not exist.',
+        '  fix judge.model: check the model name and baseURL (GET http://h:1/v1/models lists what it serves)',
+        '  what happened and what to do next: thought-probe debug r1',
+        '',
+      ].join('\n'),
+    );
+  });
 });
 
 describe('a MissingApiKeyError', () => {
@@ -70,6 +90,14 @@ describe('a MissingApiKeyError', () => {
     expect(a!.why).toContain('worker worker-7@gpu-host-2 has no THINK_KEY, the API key that arms[name=think_base].apiKeyEnv names for the arm think_base endpoint http://h:2/v1');
     expect(a!.why).toContain('export THINK_KEY where that worker runs and restart it');
     expect(a!.commands).toEqual(['export THINK_KEY=...', 'thought-probe resume r1']);
+  });
+
+  test('run and result: the variable, the worker, the fix and the debug command', () => {
+    const out = cliReport(err);
+    expect(out).toContain('error: run r1 failed: MissingApiKeyError: environment variable THINK_KEY (arms[name=think_base].apiKeyEnv');
+    expect(out).toContain('is not set on worker worker-7@gpu-host-2');
+    expect(out).toContain('  fix arms[name=think_base].apiKeyEnv: export THINK_KEY=... before `thought-probe worker`');
+    expect(out).toContain('  what happened and what to do next: thought-probe debug r1');
   });
 });
 
@@ -85,6 +113,12 @@ describe('an InternalError', () => {
     expect(a!.why).toContain('Report it with this debug output');
     expect(a!.commands).toEqual(['thought-probe debug r1 --json > debug-r1.json', 'thought-probe resume r1']);
   });
+
+  test('run and result name the bug itself, not the TypeError it wraps as a cause', () => {
+    const out = cliReport(err);
+    expect(out).toMatch(/^error: run r1 failed: InternalError: bug in judge: TypeError: Cannot read properties/);
+    expect(out).toContain('thought-probe debug r1');
+  });
 });
 
 test('an InvalidConfig: its problems, config check, then resume with the fixed config', () => {
@@ -92,6 +126,7 @@ test('an InvalidConfig: its problems, config check, then resume with the fixed c
   const [a] = advise('r1', [failedRun(err)]);
   expect(a!.why).toContain("the run's config is invalid: judge.model: required");
   expect(a!.commands).toEqual(['thought-probe config check FIXED.yaml', 'thought-probe resume r1 --config FIXED.yaml']);
+  expect(cliReport(err)).toContain('error: run r1 failed: InvalidConfig: config: 1 problem\n  judge.model: required\n');
 });
 
 test('an old-style failure without details: the 404 and the endpoint are read from the message', () => {
