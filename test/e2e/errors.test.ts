@@ -5,32 +5,17 @@
  * was not retried, and the endpoints saw no more calls than were in flight.
  */
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { RunStore, storeFor, releaseStore } from '../../src/activities/store';
 import type { DatasetRow } from '../../src/config/schema';
-import { startSimServer, type SimServer } from '../../src/sim';
 import { probeRun } from '../../src/workflows';
 import { simConfig } from '../helpers/configs';
-import { heldoutRows } from '../helpers/configs';
-import { bundle, startTemporal, withWorkers } from '../helpers/temporal';
+import { withServerAndSim, withWorkers } from '../helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundle;
-let sim: SimServer;
-
-beforeAll(async () => {
-  [env, workflowBundle, sim] = await Promise.all([startTemporal(), bundle(), startSimServer({ port: 0, rows: heldoutRows(), latencyMs: 20 })]);
-}, 300_000);
-
-afterAll(async () => {
-  await sim?.close();
-  await env?.teardown();
-}, 60_000);
+const t = withServerAndSim();
 
 beforeEach(() => {
-  sim.setFaults([]);
-  sim.resetStats();
+  t.sim.setFaults([]);
+  t.sim.resetStats();
 });
 
 /** The failure chain of an error: each link's class and, for application failures, type and details. */
@@ -56,11 +41,10 @@ function chain(err: unknown): Link[] {
 
 async function failedRun(config: Parameters<typeof probeRun>[0], id: string, opts: Parameters<typeof withWorkers>[3] = {}): Promise<{ err: unknown; ms: number }> {
   return withWorkers(
-    env,
-    workflowBundle,
+    t.env, t.workflowBundle,
     async () => {
       const started = Date.now();
-      const err = await env.client.workflow.execute(probeRun, { args: [config], workflowId: `${id}-${started}`, taskQueue: 'thought-probe' }).then(
+      const err = await t.env.client.workflow.execute(probeRun, { args: [config], workflowId: `${id}-${started}`, taskQueue: 'thought-probe' }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -71,15 +55,15 @@ async function failedRun(config: Parameters<typeof probeRun>[0], id: string, opt
 }
 
 test('a 401 from the judge fails the run at once, naming the endpoint and the key to fix', async () => {
-  sim.setFaults([{ kind: '401', model: 'qwen-judge' }]);
-  const config = simConfig(sim.url, { judge: { baseURL: sim.url, model: 'qwen-judge', maxConcurrency: 4, apiKeyEnv: 'PATH' } });
+  t.sim.setFaults([{ kind: '401', model: 'qwen-judge' }]);
+  const config = simConfig(t.sim.url, { judge: { baseURL: t.sim.url, model: 'qwen-judge', maxConcurrency: 4, apiKeyEnv: 'PATH' } });
   const { err } = await failedRun(config, 'errors-401');
   const links = chain(err);
   expect(links.map((l) => l.type ?? l.link)).toEqual(['WorkflowFailedError', 'ChildWorkflowFailure', 'ArmFailed', 'ActivityFailure', 'FatalEndpointError']);
   const fatal = links.at(-1)!;
-  expect(fatal.details?.[0]).toMatchObject({ endpoint: { role: 'judge', baseURL: sim.url, model: 'qwen-judge' }, status: 401, field: 'judge.apiKeyEnv' });
+  expect(fatal.details?.[0]).toMatchObject({ endpoint: { role: 'judge', baseURL: t.sim.url, model: 'qwen-judge' }, status: 401, field: 'judge.apiKeyEnv' });
   expect(links[3]!.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
-  const judge = sim.stats().models['qwen-judge']!;
+  const judge = t.sim.stats().models['qwen-judge']!;
   // Not retried: at most the judge's slots were asked before the run stopped, every one answered 401.
   expect(judge.requests).toBeGreaterThan(0);
   expect(judge.requests).toBeLessThanOrEqual(config.judge.maxConcurrency);
@@ -88,7 +72,7 @@ test('a 401 from the judge fails the run at once, naming the endpoint and the ke
 test('an API key missing on the worker fails the run at once, naming the variable, the endpoint and the worker', async () => {
   const missing = 'THOUGHT_PROBE_TEST_KEY_THAT_IS_NOT_SET';
   delete process.env[missing];
-  const base = simConfig(sim.url);
+  const base = simConfig(t.sim.url);
   const config = { ...base, arms: base.arms.map((a) => ({ ...a, apiKeyEnv: missing })) };
   const { err, ms } = await failedRun(config, 'errors-missing-key', { identity: 'test-worker@gpu-host-2' });
   const links = chain(err);
@@ -96,11 +80,11 @@ test('an API key missing on the worker fails the run at once, naming the variabl
   expect(last.type).toBe('MissingApiKeyError');
   // At once: the judge batches waiting for suffixes are called off instead of waiting for them to give up (30 s).
   expect(ms).toBeLessThan(20_000);
-  expect(last.details?.[0]).toMatchObject({ envVar: missing, worker: 'test-worker@gpu-host-2', field: 'arms[name=think_base].apiKeyEnv', endpoint: { baseURL: sim.url } });
+  expect(last.details?.[0]).toMatchObject({ envVar: missing, worker: 'test-worker@gpu-host-2', field: 'arms[name=think_base].apiKeyEnv', endpoint: { baseURL: t.sim.url } });
   expect(links.find((l) => l.link === 'ActivityFailure')!.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
   expect(last.message).toContain(missing);
   // No model call was made without its key.
-  expect(sim.stats().models.think_base?.requests ?? 0).toBe(0);
+  expect(t.sim.stats().models.think_base?.requests ?? 0).toBe(0);
 }, 120_000);
 
 test('a bug in an activity fails the run as InternalError on its first attempt, never as an outage', async () => {
@@ -110,7 +94,7 @@ test('a bug in an activity fails the run as InternalError on its first attempt, 
       throw new TypeError("Cannot read properties of undefined (reading 'prefix')");
     }
   }
-  const config = simConfig(sim.url);
+  const config = simConfig(t.sim.url);
   const opened: RunStore[] = [];
   const { err } = await failedRun(config, 'errors-bug', {
     deps: {
@@ -130,5 +114,5 @@ test('a bug in an activity fails the run as InternalError on its first attempt, 
   expect(links.map((l) => l.type ?? l.link).slice(2)).toEqual(['ArmFailed', 'ActivityFailure', 'InternalError', 'TemporalFailure']);
   expect(links.find((l) => l.link === 'ActivityFailure')!.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
   expect(links[4]!.message).toMatch(/^bug in generate \(arm think_base\): TypeError: Cannot read properties of undefined \(reading 'prefix'\)/);
-  expect(sim.stats().models.think_base?.requests ?? 0).toBe(0);
+  expect(t.sim.stats().models.think_base?.requests ?? 0).toBe(0);
 }, 120_000);

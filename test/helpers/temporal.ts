@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { startSimServer, type SimServer } from '../../src/sim';
 import { createWorkers, type ProbeWorkerOptions } from '../../src/workers/worker';
+import { heldoutRows } from './configs';
 import { workflowsPath } from '../../src/workers/worker';
 
 const root = join(__dirname, '..', '..');
@@ -41,4 +43,24 @@ export async function withWorkers<T>(env: TestWorkflowEnvironment, workflowBundl
     workers.forEach((w) => w.shutdown());
     await Promise.all(running);
   }
+}
+
+/** What `withServerAndSim` provides to a test file, once its beforeAll has run. */
+export interface ServerAndSim {
+  env: TestWorkflowEnvironment;
+  workflowBundle: WorkflowBundle;
+  sim: SimServer;
+}
+
+/** Starts a dev server, the workflow bundle and a simulated server for a test file (beforeAll), and stops them (afterAll). */
+export function withServerAndSim(latencyMs = 20): ServerAndSim {
+  const t = {} as ServerAndSim;
+  beforeAll(async () => {
+    [t.env, t.workflowBundle, t.sim] = await Promise.all([startTemporal(), bundle(), startSimServer({ port: 0, rows: heldoutRows(), latencyMs })]);
+  }, 300_000);
+  afterAll(async () => {
+    await t.sim?.close();
+    await t.env?.teardown();
+  }, 60_000);
+  return t;
 }

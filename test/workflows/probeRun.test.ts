@@ -1,41 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
-import { startSimServer, type SimServer } from '../../src/sim';
 import { planCounts } from '../../src/experiment/plan';
 import { scoreRecord } from '../../src/experiment/metrics';
 import { buildSummary } from '../../src/experiment/summary';
 import { probeRun } from '../../src/workflows';
-import { bundle, startTemporal, withWorkers } from '../helpers/temporal';
+import { withServerAndSim, withWorkers } from '../helpers/temporal';
 import { heldoutRows, simConfig } from '../helpers/configs';
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundle;
-let sim: SimServer;
+const t = withServerAndSim();
 
-beforeAll(async () => {
-  [env, workflowBundle, sim] = await Promise.all([startTemporal(), bundle(), startSimServer({ port: 0, rows: heldoutRows(), latencyMs: 20 })]);
-}, 300_000);
-
-afterAll(async () => {
-  await sim?.close();
-  await env?.teardown();
-});
-
-const run = <T>(fn: () => Promise<T>) => withWorkers(env, workflowBundle, fn);
+const run = <T>(fn: () => Promise<T>) => withWorkers(t.env, t.workflowBundle, fn);
 
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 test('the smoke run completes with request counts equal to the plan and one record per sample', async () => {
-  sim.resetStats();
-  const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought', 'generic_thought'] });
+  t.sim.resetStats();
+  const config = simConfig(t.sim.url, { conditions: ['normal_model_thought', 'blank_thought', 'generic_thought'] });
   const result = await run(() =>
-    env.client.workflow.execute(probeRun, { args: [config], workflowId: 'smoke-1', taskQueue: 'thought-probe' }),
+    t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'smoke-1', taskQueue: 'thought-probe' }),
   );
   const plan = planCounts(4, 2, config.conditions);
-  const stats = sim.stats();
+  const stats = t.sim.stats();
   expect(stats.models.think_base!.requests).toBe(plan.thoughts + plan.suffixes);
   expect(stats.models['qwen-judge']!.requests).toBe(plan.judgments);
   const records = lines(result.artifacts.samples);
@@ -57,13 +43,13 @@ test('the smoke run completes with request counts equal to the plan and one reco
 });
 
 test('a large run summary stays out of the workflow: the arm returns no records and the history holds no bootstrap', async () => {
-  const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought'], dataset: { limit: 12 } as never });
-  await run(() => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'slim-1', taskQueue: 'thought-probe' }));
-  const arm = await env.client.workflow.getHandle('slim-1/arm/think_base').result();
+  const config = simConfig(t.sim.url, { conditions: ['normal_model_thought', 'blank_thought'], dataset: { limit: 12 } as never });
+  await run(() => t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'slim-1', taskQueue: 'thought-probe' }));
+  const arm = await t.env.client.workflow.getHandle('slim-1/arm/think_base').result();
   expect(arm.records).toEqual([]);
   expect(arm.errors).toEqual([]);
   // The run's history schedules writeArtifacts without a summary, with the swaps as indexes.
-  const history = await env.client.workflow.getHandle('slim-1').fetchHistory();
+  const history = await t.env.client.workflow.getHandle('slim-1').fetchHistory();
   const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'writeArtifacts');
   expect(scheduled).toHaveLength(1);
   const payload = JSON.parse(Buffer.from(scheduled[0]!.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
@@ -72,15 +58,15 @@ test('a large run summary stays out of the workflow: the arm returns no records 
 });
 
 test('concurrent requests never exceed the arm and judge caps, with judge capacity shared over arms', async () => {
-  sim.resetStats();
-  const config = simConfig(sim.url, {
+  t.sim.resetStats();
+  const config = simConfig(t.sim.url, {
     armNames: ['think_base', 'think_phase3'],
     dataset: { limit: 6 } as never,
-    arms: ['think_base', 'think_phase3'].map((name) => ({ name, baseURL: sim.url, model: name, maxConcurrency: 3 })),
-    judge: { baseURL: sim.url, model: 'qwen-judge', maxConcurrency: 5 },
+    arms: ['think_base', 'think_phase3'].map((name) => ({ name, baseURL: t.sim.url, model: name, maxConcurrency: 3 })),
+    judge: { baseURL: t.sim.url, model: 'qwen-judge', maxConcurrency: 5 },
   });
-  await run(() => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'caps-1', taskQueue: 'thought-probe' }));
-  const stats = sim.stats();
+  await run(() => t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'caps-1', taskQueue: 'thought-probe' }));
+  const stats = t.sim.stats();
   expect(stats.models.think_base!.peakConcurrent).toBeLessThanOrEqual(3);
   expect(stats.models.think_phase3!.peakConcurrent).toBeLessThanOrEqual(3);
   expect(stats.models['qwen-judge']!.peakConcurrent).toBeLessThanOrEqual(5);
@@ -89,10 +75,10 @@ test('concurrent requests never exceed the arm and judge caps, with judge capaci
 });
 
 test('a wrong judge model name fails the run within seconds, naming the endpoint and the model', async () => {
-  const config = simConfig(sim.url, { judge: { baseURL: sim.url, model: 'qwen-jugde' } });
+  const config = simConfig(t.sim.url, { judge: { baseURL: t.sim.url, model: 'qwen-jugde' } });
   const started = Date.now();
   const err = await run(() =>
-    env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-judge-1', taskQueue: 'thought-probe' }).then(
+    t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-judge-1', taskQueue: 'thought-probe' }).then(
       () => undefined,
       (e: unknown) => e,
     ),
@@ -102,7 +88,7 @@ test('a wrong judge model name fails the run within seconds, naming the endpoint
   let message = '';
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) message += ` ${(e as Error).message}`;
   expect(message).toContain('qwen-jugde');
-  expect(message).toContain(sim.url);
+  expect(message).toContain(t.sim.url);
   expect(message).toContain('404');
   expect(text.length).toBeGreaterThan(0);
   expect(Date.now() - started).toBeLessThan(20_000);
@@ -111,10 +97,10 @@ test('a wrong judge model name fails the run within seconds, naming the endpoint
 test('a 400 on one sample is recorded as that sample\'s error and the run completes', async () => {
   const rows = heldoutRows().slice(0, 4);
   const needle = rows[1]!.prefix.trimEnd() + ' <think></think>';
-  sim.setFaults([{ kind: '400', model: 'think_base', match: needle }]);
+  t.sim.setFaults([{ kind: '400', model: 'think_base', match: needle }]);
   try {
-    const config = simConfig(sim.url, { conditions: ['normal_model_thought', 'blank_thought'] });
-    const result = await run(() => env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-request-1', taskQueue: 'thought-probe' }));
+    const config = simConfig(t.sim.url, { conditions: ['normal_model_thought', 'blank_thought'] });
+    const result = await run(() => t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'bad-request-1', taskQueue: 'thought-probe' }));
     const records = lines(result.artifacts.samples);
     const failed = records.filter((r) => r.error !== null);
     expect(failed.map((r) => `${r.condition}/${r.prefixId}`).sort()).toEqual([`blank_thought/${rows[1]!.id}`, `blank_thought/${rows[1]!.id}`]);
@@ -122,6 +108,6 @@ test('a 400 on one sample is recorded as that sample\'s error and the run comple
     expect(failed.every((r) => r.reward === null)).toBe(true);
     expect(records).toHaveLength(16);
   } finally {
-    sim.setFaults([]);
+    t.sim.setFaults([]);
   }
 });
