@@ -46,7 +46,9 @@ export function printResult(result: ProbeRunResult): void {
   const s = result.summary;
   process.stdout.write(`\n${readReport(result) ?? renderReport(s)}\n`);
   const a = result.artifacts;
-  process.stdout.write(`artifacts in ${a.dir}:\n  ${[a.samples, a.summary, a.report, a.config, a.swap].join('\n  ')}\n`);
+  // Every artifact the run wrote, from the result itself, so a new one is listed without a change here.
+  const files = Object.entries(a).filter(([name]) => name !== 'dir').map(([, path]) => path);
+  process.stdout.write(`artifacts in ${a.dir}:\n  ${files.join('\n  ')}\n`);
 }
 
 function readReport(result: ProbeRunResult): string | undefined {

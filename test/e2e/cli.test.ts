@@ -160,7 +160,8 @@ describe('runs through the CLI against Temporal and a worker process', () => {
     const result = await runCli(['result', runId!], { address: env.address });
     expect({ status: result.status, out: show(result) }).toMatchObject({ status: 0 });
     expect(result.stdout).toContain('Main Metrics');
-    expect(result.stdout).toContain(join(outDir, runId!, 'samples.jsonl'));
+    // Every artifact is listed, report.html included.
+    for (const f of ['samples.jsonl', 'summary.json', 'report.md', 'report.html', 'config.json', 'swap.json']) expect(result.stdout).toContain(join(outDir, runId!, f));
     const records = jsonl(readFileSync(join(outDir, runId!, 'samples.jsonl'), 'utf8'));
     expect(records).toHaveLength(4 * 2 * 3);
 
