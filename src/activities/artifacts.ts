@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunConfig } from '../config/schema';
 import { canonicalJson, configHash } from '../config/load';
 import { sampleKey } from '../experiment/keys';
@@ -13,14 +13,17 @@ import { RunDirectoryConflictError } from '../errors';
 import { renderReportHtml } from '../report';
 import type { ActivityDeps } from './deps';
 import type { RecordEntry } from './judge';
-import { writeFileAtomic } from './store';
+import { writeFileAtomic, type StoreRef } from '../store';
 
-/** Input of prepareRun: where the run's files go, the config they come from, and earlier runs to reuse. */
+/** Input of prepareRun: the run's store, the config, and earlier runs to reuse. */
 export interface PrepareRunInput {
+  /** The file store's run directory (also the artifacts' directory). */
   storeDir: string;
+  /** The run's store when it is not the file store (newer runs). */
+  store?: StoreRef;
   runId: string;
   config: RunConfig;
-  resumeFrom?: { runId: string; storeDir: string }[];
+  resumeFrom?: { runId: string; storeDir: string; store?: StoreRef }[];
 }
 
 /** How much stored work a resumed run took over from earlier runs, per arm. */
@@ -44,64 +47,45 @@ export function judgeKey(config: RunConfig): string {
   return hashOf({ model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries });
 }
 
-async function copyLines(from: string, to: string): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(from, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw e;
-  }
-  // Only whole lines: a line torn by a crash is left behind and redone.
-  const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-  if (!whole) return 0;
-  await mkdir(dirname(to), { recursive: true });
-  await appendFile(to, whole);
-  return whole.split('\n').length - 1;
-}
-
-/** The prepareRun activity: writes config.json (the resolved config and its hash) into the run directory; the store's activities read it. */
-export const createPrepareRun = (_deps: ActivityDeps) => async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string; reused: Reused }> {
+/** The prepareRun activity: writes the run's document (the resolved config and its hash) into its store, after taking over what earlier runs stored; the other activities read it. */
+export const createPrepareRun = (deps: ActivityDeps) => async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string; reused: Reused }> {
   const hash = configHash(input.config);
-  await mkdir(input.storeDir, { recursive: true });
-  const file = join(input.storeDir, 'config.json');
-  try {
-    const existing = JSON.parse(await readFile(file, 'utf8')) as { configHash: string; reused?: Reused };
+  const store = deps.stores.open(input.store ?? input.storeDir);
+  const existing = await store.readDocument();
+  if (existing) {
     if (existing.configHash !== hash) {
       throw new RunDirectoryConflictError(
-        `${input.storeDir} already holds a run with a different config (${existing.configHash}); choose another run name or output.dir`,
+        `${where(input.store, input.storeDir)} already holds a run with a different config (${existing.configHash}); choose another run name or output.dir`,
       );
     }
-    // Prepared before (this is a retry): config.json is written last, so the copies below are complete.
+    // Prepared before (this is a retry): the document is written last, so the copies below are complete.
     return { configHash: hash, reused: existing.reused ?? {} };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const reused: Reused = {};
   for (const prev of input.resumeFrom ?? []) {
-    let old: RunConfig;
-    try {
-      old = (JSON.parse(await readFile(join(prev.storeDir, 'config.json'), 'utf8')) as { config: RunConfig }).config;
-    } catch {
-      throw new RunDirectoryConflictError(`cannot resume from ${prev.runId}: ${prev.storeDir}/config.json is missing (was output.dir changed?)`);
-    }
+    const from = deps.stores.open(prev.store ?? prev.storeDir);
+    const old = (await from.readDocument())?.config;
+    if (!old) throw new RunDirectoryConflictError(`cannot resume from ${prev.runId}: ${where(prev.store, prev.storeDir)} holds no run (was output.dir or the store changed?)`);
     const sameJudge = judgeKey(old) === judgeKey(input.config);
     for (const arm of input.config.arms) {
       const key = generationKey(input.config, arm.name);
       if (key === null || key !== generationKey(old, arm.name)) continue;
       const r = (reused[arm.name] ??= { thoughts: 0, suffixes: 0, records: 0 });
-      const from = (kind: string) => join(prev.storeDir, 'store', arm.name, `${kind}.jsonl`);
-      const to = (kind: string) => join(input.storeDir, 'store', arm.name, `${kind}.jsonl`);
-      r.thoughts += await copyLines(from('thoughts'), to('thoughts'));
-      r.suffixes += await copyLines(from('suffixes'), to('suffixes'));
-      if (sameJudge) r.records += await copyLines(from('records'), to('records'));
+      r.thoughts += await store.reuse(from, arm.name, 'thoughts');
+      r.suffixes += await store.reuse(from, arm.name, 'suffixes');
+      if (sameJudge) r.records += await store.reuse(from, arm.name, 'records');
     }
   }
   // Configs name environment variables for keys and never hold secrets themselves.
   const resumedFrom = (input.resumeFrom ?? []).map((p) => p.runId);
-  await writeFileAtomic(file, `${JSON.stringify({ runId: input.runId, configHash: hash, resumedFrom, reused, config: input.config }, null, 2)}\n`);
+  await store.writeDocument({ runId: input.runId, configHash: hash, resumedFrom, reused, config: input.config });
   return { configHash: hash, reused };
 };
+
+function where(ref: StoreRef | undefined, dir: string): string {
+  if (!ref || ref.kind === 'file') return ref?.dir ?? dir;
+  return `the PostgreSQL store (${ref.urlEnv}) of run ${ref.runId}`;
+}
 
 /** A sample that ended in an error before it could be judged. */
 export interface SampleError {
@@ -117,7 +101,10 @@ export interface SampleError {
  * activity) the summary the workflow computed and the swaps it formatted.
  */
 export interface WriteArtifactsInput {
+  /** Where the artifacts go (and the file store's run directory). */
   storeDir: string;
+  /** The run's store when it is not the file store (newer runs). */
+  store?: StoreRef;
   runId: string;
   /** Older runs: the summary computed in the workflow. Without it, the summary is computed here from the store. */
   summary?: Summary;
@@ -145,7 +132,7 @@ export interface ArtifactPaths {
  * of samples.jsonl, so `thought-probe analyze` of that file gives the same numbers.
  */
 export const createWriteArtifacts = (deps: ActivityDeps) => async function writeArtifacts(input: WriteArtifactsInput): Promise<{ paths: ArtifactPaths; summary: Summary }> {
-  const store = deps.stores.open(input.storeDir);
+  const store = deps.stores.open(input.store ?? input.storeDir);
   const config = await store.runConfig();
   const rows = config.dataset.rows!;
   const conditions = orderConditions(config.conditions);
@@ -187,7 +174,7 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
     }
   }
   // A resumed run names every run whose records it contains, its own last.
-  const prepared = JSON.parse(await readFile(join(input.storeDir, 'config.json'), 'utf8')) as { resumedFrom?: string[] };
+  const prepared = (await store.readDocument())!;
   const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
   const computed = input.summary ?? buildSummary(records.map(scoreRecord), { runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
   const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
@@ -203,13 +190,16 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   };
   // Rendered before anything is written, so a failure leaves the run directory as it was.
   const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])) });
+  await mkdir(input.storeDir, { recursive: true });
+  // A store elsewhere than this directory: config.json is written beside the other artifacts too.
+  if (store.ref.kind !== 'file') await writeFileAtomic(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);
   await writeFileAtomic(paths.samples, `${lines.join('\n')}\n`);
   await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await writeFileAtomic(paths.report, renderReport(summary));
   await writeFileAtomic(paths.html, html);
   // The run is complete: this worker need not keep its texts in memory any longer.
-  deps.stores.release(input.storeDir);
+  deps.stores.release(input.store ?? input.storeDir);
   // The workflow's copy of the summary leaves out the config (its texts stay in config.json).
   return { paths, summary: { ...summary, config: null } };
 };

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import { ModelClients } from './clients';
-import { releaseStore, storeFor, type RunStore } from './store';
+import { processStores, type RunStore, type StoreAddress } from '../store';
 
 /** Where activities find a run's store. */
 export interface StoreRegistry {
   /** The store of a run, opened once per worker and kept while the run is busy. */
-  open(dir: string): RunStore;
+  open(address: StoreAddress): RunStore;
   /** Forgets a finished run's store on this worker (its contents stay). */
-  release(dir: string): void;
+  release(address: StoreAddress): void;
 }
 
 /** What the activities need from the world: the worker's identity, model clients, and the run stores. */
@@ -29,6 +29,6 @@ export function resolveDeps(deps: Partial<ActivityDeps> = {}): ActivityDeps {
   return {
     identity,
     clients: deps.clients ?? new ModelClients(identity),
-    stores: deps.stores ?? { open: storeFor, release: releaseStore },
+    stores: deps.stores ?? processStores,
   };
 }

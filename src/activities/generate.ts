@@ -9,12 +9,16 @@ import { sampleKey, thoughtKey } from '../experiment/keys';
 import { MissingStoredInputError } from '../errors';
 import { callEndpoint, type Endpoint } from './classify';
 import type { ActivityDeps } from './deps';
+import type { StoreRef } from '../store';
 import { runLanes } from './lanes';
 import { streamText } from './stream';
 
 /** Input of the generation activity: a batch of thought and suffix requests for one arm. */
 export interface GenerateInput {
+  /** The file store's run directory (older runs, and file-store runs). */
   storeDir: string;
+  /** The run's store when it is not the file store. */
+  store?: StoreRef;
   arm: string;
   lanes: number;
   items: WorkItem[];
@@ -56,7 +60,7 @@ function armOf(config: RunConfig, name: string, worker: string) {
 
 /** The generation activity: generates the thoughts and suffixes of a batch; each result is stored before it counts as done. */
 export const createGenerate = (deps: ActivityDeps) => async function generate(input: GenerateInput): Promise<GenerationResult[]> {
-  const store = deps.stores.open(input.storeDir);
+  const store = deps.stores.open(input.store ?? input.storeDir);
   const config = await store.runConfig();
   const arm = armOf(config, input.arm, deps.identity);
   const g = config.generation;

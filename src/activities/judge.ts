@@ -9,12 +9,16 @@ import { wordCount } from '../experiment/words';
 import { MissingStoredInputError } from '../errors';
 import { callEndpoint, type Endpoint } from './classify';
 import type { ActivityDeps } from './deps';
+import type { StoreRef } from '../store';
 import type { SuffixEntry } from './generate';
 import { runLanes, type LaneWait } from './lanes';
 
 /** Input of the judge activity: a batch of predicted suffixes of one arm to score. */
 export interface JudgeInput {
+  /** The file store's run directory (older runs, and file-store runs). */
   storeDir: string;
+  /** The run's store when it is not the file store. */
+  store?: StoreRef;
   runId: string;
   arm: string;
   lanes: number;
@@ -40,7 +44,7 @@ export type RecordEntry = SampleRecord & { key: string };
  * answer: the activity fails and Temporal retries it, so an outage never turns into a reward.
  */
 export const createJudge = (deps: ActivityDeps) => async function judge(input: JudgeInput): Promise<JudgeResult[]> {
-  const store = deps.stores.open(input.storeDir);
+  const store = deps.stores.open(input.store ?? input.storeDir);
   const config = await store.runConfig();
   const j = config.judge;
   const ep: Endpoint = { role: 'judge', baseURL: j.baseURL, model: j.model, field: 'judge' };

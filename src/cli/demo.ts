@@ -45,7 +45,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   const sim = await spawnSim({ dataset: opts.dataset ?? join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults });
   say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
   const own = opts.workers === undefined;
-  const workers = opts.workers ?? (await createWorkers({ taskQueues: base.arms.map((a) => a.taskQueue) }));
+  const workers = opts.workers ?? (await createWorkers({ taskQueues: [...base.arms.map((a) => a.taskQueue), ...(base.judge.taskQueue ? [base.judge.taskQueue] : [])] }));
   const running = own ? workers.map((w) => w.run()) : [];
   try {
     const client = await connectClient();

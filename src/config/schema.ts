@@ -82,7 +82,17 @@ const JudgeSchema = z.strictObject({
   invalidRetries: z.number().int().min(0).default(2).describe('fresh judge calls after an invalid answer'),
   maxRetryIntervalSeconds: z.number().positive().default(60).describe('longest wait between retries while the judge is down'),
   maxOutageSeconds: z.number().positive().optional(),
+  taskQueue: z.string().min(1).optional().describe("task queue of the workers beside the judge server (default: the run's own)"),
 });
+
+/** Where a run keeps its texts: the file store (default) or PostgreSQL, whose URL is in the variable `urlEnv` names. */
+const StoreSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('file') }),
+  z.strictObject({
+    kind: z.literal('postgres'),
+    urlEnv: envName.default('THOUGHT_PROBE_DATABASE_URL').describe('environment variable holding the postgres:// URL on workers and the CLI'),
+  }),
+]);
 
 const PromptSchema = z
   .strictObject({
@@ -139,6 +149,7 @@ export const RunConfigSchema = z
     judge: JudgeSchema,
     batching: BatchingSchema.prefault({}),
     output: z.strictObject({ dir: z.string().min(1).default('runs') }).prefault({}),
+    store: StoreSchema.optional().describe('where the run keeps its texts (default: files under output.dir)'),
   })
   .superRefine((c, ctx) => {
     const rows = c.dataset.rows ? Math.min(c.dataset.rows.length, c.dataset.limit) : c.dataset.limit;

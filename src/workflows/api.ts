@@ -4,6 +4,7 @@ import type { PlanPrefix } from '../experiment/plan';
 import type { Condition } from '../experiment/conditions';
 import type { Summary } from '../experiment/summary';
 import type { ArtifactPaths, SampleError } from '../activities';
+import type { StoreRef } from '../store/types';
 
 /** Why an arm stopped scheduling: an endpoint failed for longer than its outage budget. */
 export interface PauseInfo {
@@ -38,6 +39,8 @@ export interface ProbeArmInput {
   runId: string;
   parentWorkflowId: string;
   storeDir: string;
+  /** The run's store when it is not the file store in storeDir. */
+  store?: StoreRef;
   arm: string;
   armTaskQueue: string;
   judgeTaskQueue: string;

@@ -96,7 +96,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     const done =
       b.endpoint === 'arm'
         ? proxyActivities<Activities>({ ...genOpts, activityId: b.activityId })
-            .generate({ storeDir: input.storeDir, arm: input.arm, lanes: b.lanes, items: b.items })
+            .generate({ storeDir: input.storeDir, ...(input.store ? { store: input.store } : {}), arm: input.arm, lanes: b.lanes, items: b.items })
             .then((r) => scheduler.completeGeneration(b.seq, r))
         : judgeBatch(b);
     done.then(
@@ -128,7 +128,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     judgeScopes.set(b.seq, scope);
     return scope.run(() =>
       proxyActivities<Activities>({ ...judgeOpts, activityId: b.activityId })
-        .judge({ storeDir: input.storeDir, runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items, ...(ahead ? { ahead } : {}) })
+        .judge({ storeDir: input.storeDir, ...(input.store ? { store: input.store } : {}), runId: input.runId, arm: input.arm, lanes: b.lanes, items: b.items, ...(ahead ? { ahead } : {}) })
         .then((r) => scheduler.completeJudge(b.seq, r)),
     );
   };

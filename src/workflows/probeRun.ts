@@ -19,6 +19,7 @@ import { hash32 } from '../experiment/rng';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { InvalidConfigError } from '../errors';
+import type { StoreRef } from '../store/types';
 import {
   armWorkflowId,
   armProgressSignal,
@@ -80,12 +81,15 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
     for (const arm of live.slots?.runningArms() ?? config.arms.map((a) => a.name)) void armHandle(arm).signal(resumeSignal).catch(() => undefined);
   });
 
+  // The store by reference: a PostgreSQL store is named by the variable holding its URL, never the URL.
+  const storeOf = (id: string): { store?: StoreRef } => (config.store?.kind === 'postgres' ? { store: { kind: 'postgres', urlEnv: config.store.urlEnv, runId: id } } : {});
   const runConfig = { ...config, dataset: { ...config.dataset, rows, limit: rows.length, shuffle: false } };
   await prepareRun({
     storeDir,
+    ...storeOf(runId),
     runId,
     config: runConfig,
-    resumeFrom: (options.resumeFrom ?? []).map((id) => ({ runId: id, storeDir: `${config.output.dir.replace(/\/+$/, '')}/${id}` })),
+    resumeFrom: (options.resumeFrom ?? []).map((id) => ({ runId: id, storeDir: `${config.output.dir.replace(/\/+$/, '')}/${id}`, ...storeOf(id) })),
   });
 
   const prefixes = rows.map((r, index) => ({ id: r.id, index, ...(r.sourceId ? { sourceId: r.sourceId } : {}) }));
@@ -120,8 +124,8 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
           parentClosePolicy: ParentClosePolicy.TERMINATE,
           args: [
             {
-              runId, parentWorkflowId: runId, storeDir, arm: arm.name, armTaskQueue: arm.taskQueue,
-              judgeTaskQueue: workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: slots.slotsOf(arm.name),
+              runId, parentWorkflowId: runId, storeDir, ...storeOf(runId), arm: arm.name, armTaskQueue: arm.taskQueue,
+              judgeTaskQueue: config.judge.taskQueue ?? workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: slots.slotsOf(arm.name),
               prefixes, samples: config.samplesPerPrefix, conditions: config.conditions, swap: swaps[arm.name]!,
               maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
               armMaxRetryIntervalSeconds: arm.maxRetryIntervalSeconds,
@@ -155,7 +159,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
   // Newer runs: the summary (bootstraps included) is computed by the activity from the store, outside any workflow
   // task, however large the run; the workflow carries no records.
   if (patched('summary-activity-v1')) {
-    const written = await writeArtifacts({ storeDir, runId, swapIndexes: swaps, errors });
+    const written = await writeArtifacts({ storeDir, ...storeOf(runId), runId, swapIndexes: swaps, errors });
     progress.phase = 'completed';
     return { runId, artifacts: written.paths, summary: written.summary };
   }

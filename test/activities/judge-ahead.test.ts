@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { SuffixEntry } from '../../src/activities/generate';
 import { sampleKey } from '../../src/experiment/keys';
-import { storeFor } from '../../src/activities/store';
+import { storeFor } from '../../src/store';
 import type { WorkItem } from '../../src/experiment/plan';
 import type { JudgeResult } from '../../src/workflows/schedule';
 import { startSimServer } from '../../src/sim/server';

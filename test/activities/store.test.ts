@@ -1,5 +1,5 @@
 /** The run store's lifetime in a long-lived worker: finished runs are released, and only recent stores stay. */
-import { releaseStore, storeFor } from '../../src/activities/store';
+import { releaseStore, storeFor } from '../../src/store';
 import { tempDir } from '../helpers/configs';
 
 test('a released store reads its entries back from the files; the ninth store evicts the least recently used', async () => {

@@ -5,7 +5,7 @@
  * was not retried, and the endpoints saw no more calls than were in flight.
  */
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState } from '@temporalio/common';
-import { RunStore, storeFor, releaseStore } from '../../src/activities/store';
+import { FileRunStore, processStores, refOf, type RunStore } from '../../src/store';
 import type { DatasetRow } from '../../src/config/schema';
 import { probeRun } from '../../src/workflows';
 import { simConfig } from '../helpers/configs';
@@ -89,7 +89,7 @@ test('an API key missing on the worker fails the run at once, naming the variabl
 
 test('a bug in an activity fails the run as InternalError on its first attempt, never as an outage', async () => {
   // A store whose row lookup throws a TypeError, as a bug in our own code would.
-  class BuggyStore extends RunStore {
+  class BuggyStore extends FileRunStore {
     override async row(_prefixId: string): Promise<DatasetRow> {
       throw new TypeError("Cannot read properties of undefined (reading 'prefix')");
     }
@@ -100,12 +100,12 @@ test('a bug in an activity fails the run as InternalError on its first attempt, 
     deps: {
       stores: {
         // prepareRun and writeArtifacts keep the real store; generation and judging get the buggy one.
-        open: (dir) => {
-          const s = opened.length === 0 ? storeFor(dir) : new BuggyStore(dir);
+        open: (address) => {
+          const s = opened.length === 0 ? processStores.open(address) : new BuggyStore((refOf(address) as { dir: string }).dir);
           opened.push(s);
           return s;
         },
-        release: releaseStore,
+        release: (address) => processStores.release(address),
       },
     },
   });

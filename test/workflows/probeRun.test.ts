@@ -111,3 +111,22 @@ test('a 400 on one sample is recorded as that sample\'s error and the run comple
     t.sim.setFaults([]);
   }
 });
+
+test("judge.taskQueue routes the judge's activities to the workers beside the judge", async () => {
+  const config = simConfig(t.sim.url, { conditions: ['normal_model_thought', 'blank_thought'], judge: { baseURL: t.sim.url, model: 'qwen-judge', maxConcurrency: 4, taskQueue: 'judge-host' } });
+  const result = await withWorkers(
+    t.env,
+    t.workflowBundle,
+    () => t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'judge-queue-1', taskQueue: 'thought-probe' }),
+    { taskQueues: ['judge-host'] },
+  );
+  expect(lines(result.artifacts.samples)).toHaveLength(16);
+  const history = await t.env.client.workflow.getHandle('judge-queue-1/arm/think_base').fetchHistory();
+  const queues = new Map<string, Set<string>>();
+  for (const e of history.events ?? []) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a) queues.set(a.activityType!.name!, (queues.get(a.activityType!.name!) ?? new Set()).add(a.taskQueue!.name!));
+  }
+  expect([...queues.get('judge')!]).toEqual(['judge-host']);
+  expect([...queues.get('generate')!]).toEqual(['thought-probe']);
+});
