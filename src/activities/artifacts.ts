@@ -13,7 +13,9 @@ import { RunDirectoryConflictError } from '../errors';
 import { renderReportHtml } from '../report';
 import type { ActivityDeps } from './deps';
 import type { RecordEntry } from './judge';
-import { writeFileAtomic, type StoreRef } from '../store';
+import { writeFileAtomic, type StoreAddress, type StoreRef } from '../store';
+import { loadRows } from '../store/datasets';
+import { selectRows } from '../config/validate';
 
 /** Input of prepareRun: the run's store, the config, and earlier runs to reuse. */
 export interface PrepareRunInput {
@@ -48,10 +50,14 @@ export function judgeKey(config: RunConfig): string {
 }
 
 /** The prepareRun activity: writes the run's document (the resolved config and its hash) into its store, after taking over what earlier runs stored; the other activities read it. */
-export const createPrepareRun = (deps: ActivityDeps) => async function prepareRun(input: PrepareRunInput): Promise<{ configHash: string; reused: Reused }> {
+export const createPrepareRun = (deps: ActivityDeps) => async function prepareRun(input: PrepareRunInput): Promise<PrepareRunResult> {
   const hash = configHash(input.config);
-  const store = deps.stores.open(input.store ?? input.storeDir);
+  const address = input.store ?? input.storeDir;
+  const store = deps.stores.open(address);
   const existing = await store.readDocument();
+  // A dataset by reference: the rows come from the store, and the workflow learns only their ids.
+  const ref = input.config.dataset.ref;
+  const prefixesOf = (c: RunConfig) => (ref ? { prefixes: c.dataset.rows!.map((r) => ({ id: r.id, ...(r.sourceId ? { sourceId: r.sourceId } : {}) })) } : {});
   if (existing) {
     if (existing.configHash !== hash) {
       throw new RunDirectoryConflictError(
@@ -59,16 +65,17 @@ export const createPrepareRun = (deps: ActivityDeps) => async function prepareRu
       );
     }
     // Prepared before (this is a retry): the document is written last, so the copies below are complete.
-    return { configHash: hash, reused: existing.reused ?? {} };
+    return { configHash: hash, reused: existing.reused ?? {}, ...prefixesOf(existing.config) };
   }
+  const config = ref ? await withRows(input.config, address) : input.config;
   const reused: Reused = {};
   for (const prev of input.resumeFrom ?? []) {
     const from = deps.stores.open(prev.store ?? prev.storeDir);
     const old = (await from.readDocument())?.config;
     if (!old) throw new RunDirectoryConflictError(`cannot resume from ${prev.runId}: ${where(prev.store, prev.storeDir)} holds no run (was output.dir or the store changed?)`);
-    const sameJudge = judgeKey(old) === judgeKey(input.config);
-    for (const arm of input.config.arms) {
-      const key = generationKey(input.config, arm.name);
+    const sameJudge = judgeKey(old) === judgeKey(config);
+    for (const arm of config.arms) {
+      const key = generationKey(config, arm.name);
       if (key === null || key !== generationKey(old, arm.name)) continue;
       const r = (reused[arm.name] ??= { thoughts: 0, suffixes: 0, records: 0 });
       r.thoughts += await store.reuse(from, arm.name, 'thoughts');
@@ -78,9 +85,24 @@ export const createPrepareRun = (deps: ActivityDeps) => async function prepareRu
   }
   // Configs name environment variables for keys and never hold secrets themselves.
   const resumedFrom = (input.resumeFrom ?? []).map((p) => p.runId);
-  await store.writeDocument({ runId: input.runId, configHash: hash, resumedFrom, reused, config: input.config });
-  return { configHash: hash, reused };
+  await store.writeDocument({ runId: input.runId, configHash: hash, resumedFrom, reused, config });
+  return { configHash: hash, reused, ...prefixesOf(config) };
 };
+
+/** What prepareRun returns: the config's hash, what it reused, and for a dataset by reference the ids of its rows. */
+export interface PrepareRunResult {
+  configHash: string;
+  reused: Reused;
+  prefixes?: { id: string; sourceId?: string }[];
+}
+
+/** A config whose dataset is a reference, with the rows it selects inline (as the run's document keeps them). */
+async function withRows(config: RunConfig, address: StoreAddress): Promise<RunConfig> {
+  const { ref: _ref, count, ...dataset } = config.dataset;
+  const all = await loadRows(address, config.dataset.ref!, count!);
+  const rows = selectRows({ ...config, dataset: { ...dataset, rows: all } });
+  return { ...config, dataset: { ...dataset, rows, limit: rows.length, shuffle: false } };
+}
 
 function where(ref: StoreRef | undefined, dir: string): string {
   if (!ref || ref.kind === 'file') return ref?.dir ?? dir;

@@ -15,8 +15,14 @@ export function configCheck(file: string): void {
 }
 
 /** `thought-probe config resolve FILE` (its arguments and options are in ./commands, which loads this module to run it). */
-export function configResolve(file: string): void {
-  process.stdout.write(`${JSON.stringify(resolveConfigFile(file), null, 2)}\n`);
+export async function configResolve(file: string, opts: { inline?: boolean } = {}): Promise<void> {
+  const resolved = resolveConfigFile(file);
+  // Rows go into the store once and the input carries their reference (`--inline` keeps them in the input).
+  // Loaded here only: `config check` stays light (zod and yaml).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { referenceDataset } = require('../store/datasets') as typeof import('../store/datasets');
+  const out = opts.inline ? resolved : await referenceDataset(resolved);
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
 /** `thought-probe config schema` (its arguments and options are in ./commands, which loads this module to run it). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { resolveConfigFile } from '../config/load';
+import { referenceDataset } from '../store/datasets';
 import { DEFAULT_TASK_QUEUE, type RunConfig } from '../config/schema';
 import { renderReport } from '../experiment/report';
 import type { ProbeRunOptions, ProbeRunResult } from '../workflows/api';
@@ -61,7 +62,8 @@ function readReport(result: ProbeRunResult): string | undefined {
 
 /** `thought-probe run CONFIG` (its arguments and options are in ./commands, which loads this module to run it). */
 export async function runCommand(file: string, opts: { detach?: boolean; id?: string }): Promise<void> {
-  const config = resolveConfigFile(file);
+  // The rows go into the run's store; the workflow input carries their reference.
+  const config = await referenceDataset(resolveConfigFile(file));
   const client = await connectClient();
   const runId = opts.id ?? (await chooseRunId(client, config.name));
   const handle = await startRun(client, config, runId);

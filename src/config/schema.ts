@@ -32,14 +32,22 @@ const DatasetSchema = z
   .strictObject({
     path: z.string().min(1).optional().describe('JSONL file of {id, prefix, suffix, sourceId?}, relative to the config file'),
     rows: z.array(DatasetRowSchema).optional().describe('rows inline, instead of path'),
+    ref: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 hex digits (written by config resolve)')
+      .optional()
+      .describe("rows by reference: the content hash of rows put into the run's store by config resolve or run"),
+    count: z.number().int().positive().optional().describe('how many rows the reference holds'),
     limit: z.number().int().positive().default(32).describe('use the first N rows (after shuffling)'),
     shuffle: z.boolean().default(false).describe('shuffle rows with the run seed before the limit'),
     source: z.string().optional().describe('where resolved rows came from (written by config resolve)'),
     avoidSameSource: z.boolean().default(false).describe('never swap thoughts between prefixes with the same sourceId'),
   })
   .superRefine((d, ctx) => {
-    if (d.path === undefined && d.rows === undefined) ctx.addIssue({ code: 'custom', message: 'give either path or rows', path: ['path'] });
-    if (d.path !== undefined && d.rows !== undefined) ctx.addIssue({ code: 'custom', message: 'give either path or rows, not both', path: ['rows'] });
+    const given = [d.path, d.rows, d.ref].filter((x) => x !== undefined).length;
+    if (given === 0) ctx.addIssue({ code: 'custom', message: 'give either path or rows', path: ['path'] });
+    if (given > 1) ctx.addIssue({ code: 'custom', message: `give one of path, rows or ref, not ${d.path !== undefined && d.rows !== undefined ? 'both path and rows' : 'several'}`, path: [d.rows !== undefined ? 'rows' : 'ref'] });
+    if (d.ref !== undefined && d.count === undefined) ctx.addIssue({ code: 'custom', message: 'a ref needs its row count', path: ['count'] });
     if (d.rows) {
       const seen = new Set<string>();
       d.rows.forEach((r, i) => {
@@ -152,7 +160,8 @@ export const RunConfigSchema = z
     store: StoreSchema.optional().describe('where the run keeps its texts (default: files under output.dir)'),
   })
   .superRefine((c, ctx) => {
-    const rows = c.dataset.rows ? Math.min(c.dataset.rows.length, c.dataset.limit) : c.dataset.limit;
+    const available = c.dataset.rows?.length ?? c.dataset.count;
+    const rows = available !== undefined ? Math.min(available, c.dataset.limit) : c.dataset.limit;
     if (c.conditions.includes('same_arm_swapped_thought') && rows < 2) {
       ctx.addIssue({ code: 'custom', message: 'same_arm_swapped_thought needs at least 2 prefixes; raise dataset.limit or drop the condition', path: ['conditions'] });
     }

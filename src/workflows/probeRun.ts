@@ -58,7 +58,8 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
   const config = validate(input);
   const runId = workflowInfo().workflowId;
   const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
-  const rows = selectRows(config);
+  // Rows inline in the input (older inputs, and tests) are selected here; rows by reference stay in the store.
+  const inline = config.dataset.ref === undefined ? selectRows(config) : undefined;
   const startedAt = new Date(Date.now()).toISOString();
   const progress: RunProgress = { runId, name: config.name, phase: 'preparing', startedAt, arms: {} };
   for (const arm of config.arms) {
@@ -83,8 +84,8 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
 
   // The store by reference: a PostgreSQL store is named by the variable holding its URL, never the URL.
   const storeOf = (id: string): { store?: StoreRef } => (config.store?.kind === 'postgres' ? { store: { kind: 'postgres', urlEnv: config.store.urlEnv, runId: id } } : {});
-  const runConfig = { ...config, dataset: { ...config.dataset, rows, limit: rows.length, shuffle: false } };
-  await prepareRun({
+  const runConfig = inline ? { ...config, dataset: { ...config.dataset, rows: inline, limit: inline.length, shuffle: false } } : config;
+  const prepared = await prepareRun({
     storeDir,
     ...storeOf(runId),
     runId,
@@ -92,6 +93,8 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
     resumeFrom: (options.resumeFrom ?? []).map((id) => ({ runId: id, storeDir: `${config.output.dir.replace(/\/+$/, '')}/${id}`, ...storeOf(id) })),
   });
 
+  // The prefix ids only: for a dataset by reference, prepareRun read them from the store.
+  const rows: { id: string; sourceId?: string }[] = inline ?? prepared.prefixes!;
   const prefixes = rows.map((r, index) => ({ id: r.id, index, ...(r.sourceId ? { sourceId: r.sourceId } : {}) }));
   const needsSwap = config.conditions.includes('same_arm_swapped_thought');
   const swaps: Record<string, number[] | null> = {};

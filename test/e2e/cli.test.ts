@@ -2,7 +2,7 @@
  * End to end through the CLI: `node bin/thought-probe.js ...` as child processes against a real Temporal dev
  * server, a real simulated OpenAI-compatible server (HTTP), and a real worker process.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSimServer, type SimServer } from '../../src/sim';
@@ -50,8 +50,24 @@ describe('config commands', () => {
     expect(smoke.stdout).toContain('ok');
   });
 
-  test('config resolve prints the resolved config: 4 rows inline and the defaults applied', async () => {
-    const r = await runCli(['config', 'resolve', 'examples/smoke.yaml']);
+  test('config resolve puts the rows into the store once and prints their reference', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const file = writeConfig(dir, smokeInput('http://127.0.0.1:9/v1', out));
+    const [a, b] = [await runCli(['config', 'resolve', file]), await runCli(['config', 'resolve', file])];
+    expect({ status: a.status, out: show(a) }).toMatchObject({ status: 0 });
+    const c = JSON.parse(a.stdout) as { dataset: { ref: string; count: number; rows?: unknown; limit: number } };
+    expect(c.dataset).toMatchObject({ ref: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), count: 4, limit: 4 });
+    expect(c.dataset.rows).toBeUndefined();
+    expect(b.stdout).toBe(a.stdout);
+    // Stored once, whole, under its hash.
+    const stored = readdirSync(join(out, 'datasets'));
+    expect(stored).toEqual([`${c.dataset.ref.slice(7)}.jsonl`]);
+    expect(jsonl<{ id: string }>(readFileSync(join(out, 'datasets', stored[0]!), 'utf8')).map((r) => r.id)).toEqual(heldoutRows().slice(0, 4).map((x) => x.id));
+  });
+
+  test('config resolve --inline prints the resolved config: 4 rows inline and the defaults applied', async () => {
+    const r = await runCli(['config', 'resolve', '--inline', 'examples/smoke.yaml']);
     expect({ status: r.status, out: show(r) }).toMatchObject({ status: 0 });
     const c = JSON.parse(r.stdout) as { seed: number; generation: { temperature: number }; dataset: { rows: { id: string; prefix: string; suffix: string }[]; path?: string } };
     expect(c.dataset.rows).toHaveLength(4);
