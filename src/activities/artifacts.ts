@@ -127,6 +127,8 @@ export interface WriteArtifactsInput {
   storeDir: string;
   /** The run's store when it is not the file store (newer runs). */
   store?: StoreRef;
+  /** Where the artifacts go instead of storeDir (`thought-probe export`). */
+  outDir?: string;
   runId: string;
   /** Older runs: the summary computed in the workflow. Without it, the summary is computed here from the store. */
   summary?: Summary;
@@ -201,20 +203,22 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   const computed = input.summary ?? buildSummary(records.map(scoreRecord), { runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
   const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
   const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);
+  // Artifacts go beside the file store's run directory, or where `thought-probe export` says.
+  const dir = input.outDir ?? input.storeDir;
   const paths: ArtifactPaths = {
-    dir: input.storeDir,
-    samples: join(input.storeDir, 'samples.jsonl'),
-    summary: join(input.storeDir, 'summary.json'),
-    report: join(input.storeDir, 'report.md'),
-    html: join(input.storeDir, 'report.html'),
-    config: join(input.storeDir, 'config.json'),
-    swap: join(input.storeDir, 'swap.json'),
+    dir,
+    samples: join(dir, 'samples.jsonl'),
+    summary: join(dir, 'summary.json'),
+    report: join(dir, 'report.md'),
+    html: join(dir, 'report.html'),
+    config: join(dir, 'config.json'),
+    swap: join(dir, 'swap.json'),
   };
   // Rendered before anything is written, so a failure leaves the run directory as it was.
   const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])) });
-  await mkdir(input.storeDir, { recursive: true });
+  await mkdir(dir, { recursive: true });
   // A store elsewhere than this directory: config.json is written beside the other artifacts too.
-  if (store.ref.kind !== 'file') await writeFileAtomic(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);
+  if (store.ref.kind !== 'file' || dir !== input.storeDir) await writeFileAtomic(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);
   await writeFileAtomic(paths.samples, `${lines.join('\n')}\n`);
   await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,6 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { resolveConfigFile } from '../config/load';
+import { referenceDataset } from '../store/datasets';
 import type { RunConfig } from '../config/schema';
 import { resumeSignal, type ProbeRunOptions } from '../workflows/api';
 import { InputError, runNotFound } from './errors';
@@ -30,7 +31,7 @@ export async function resumeCommand(runId: string, opts: { config?: string; deta
   }
   if (d.status.name === 'COMPLETED') throw new InputError(`run ${runId} completed; there is nothing to resume (see \`thought-probe result ${runId}\`)`);
   const previous = await runInput(client, runId);
-  const config = opts.config ? resolveConfigFile(opts.config) : previous.config;
+  const config = opts.config ? await referenceDataset(resolveConfigFile(opts.config)) : previous.config;
   const resumeFrom = [...(previous.options.resumeFrom ?? []), runId];
   const newId = await chooseRunId(client, runId);
   const next = await startRun(client, config, newId, { resumeFrom });

@@ -1,4 +1,6 @@
 import { needsModelThought, type Condition } from './conditions';
+import { seededDerangement } from './derangement';
+import { hash32 } from './rng';
 
 /** A prefix as the plan knows it: id, position, and source. Texts stay in the store. */
 export interface PlanPrefix {
@@ -55,4 +57,25 @@ export function activityIdFor(arm: string, items: WorkItem[], seq: number): stri
   const more = items.length > 1 ? `+${items.length - 1}` : '';
   // The sequence number keeps ids unique if an item is ever scheduled twice in one execution.
   return `${base}${more}#${seq}`;
+}
+
+/**
+ * Each arm's swap: swap[i] is the prefix index whose thought slot i receives (null without the swapped condition).
+ * Seeded by the run seed and the arm's name, so the workflow and `export` derive the same one.
+ */
+export function armSwaps(
+  config: { seed: number; conditions: readonly string[]; arms: { name: string }[]; dataset: { avoidSameSource?: boolean } },
+  rows: { sourceId?: string }[],
+): Record<string, number[] | null> {
+  const needsSwap = config.conditions.includes('same_arm_swapped_thought');
+  const swaps: Record<string, number[] | null> = {};
+  for (const arm of config.arms) {
+    swaps[arm.name] = needsSwap
+      ? seededDerangement(rows.length, {
+          seed: hash32(`${config.seed}|swap|${arm.name}`),
+          ...(config.dataset.avoidSameSource ? { sourceIds: rows.map((r) => r.sourceId) } : {}),
+        })
+      : null;
+  }
+  return swaps;
 }

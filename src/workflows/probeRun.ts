@@ -13,9 +13,7 @@ import type { RunConfig } from '../config/schema';
 import { parseRunConfig, selectRows } from '../config/validate';
 import { ConfigError } from '../config/errors';
 import { CONDITIONS } from '../experiment/conditions';
-import { seededDerangement } from '../experiment/derangement';
-import { swapsByPrefixId } from '../experiment/plan';
-import { hash32 } from '../experiment/rng';
+import { armSwaps, swapsByPrefixId } from '../experiment/plan';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { InvalidConfigError } from '../errors';
@@ -96,16 +94,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
   // The prefix ids only: for a dataset by reference, prepareRun read them from the store.
   const rows: { id: string; sourceId?: string }[] = inline ?? prepared.prefixes!;
   const prefixes = rows.map((r, index) => ({ id: r.id, index, ...(r.sourceId ? { sourceId: r.sourceId } : {}) }));
-  const needsSwap = config.conditions.includes('same_arm_swapped_thought');
-  const swaps: Record<string, number[] | null> = {};
-  for (const arm of config.arms) {
-    swaps[arm.name] = needsSwap
-      ? seededDerangement(rows.length, {
-          seed: hash32(`${config.seed}|swap|${arm.name}`),
-          ...(config.dataset.avoidSameSource ? { sourceIds: rows.map((r) => r.sourceId) } : {}),
-        })
-      : null;
-  }
+  const swaps = armSwaps(config, rows);
 
   // Runs started before judge lending replay without it (their histories have no judgeLend signals).
   const slots = new JudgeSlotLedger(config.arms.map((a) => a.name), config.judge.maxConcurrency, patched('judge-lending-v1'));

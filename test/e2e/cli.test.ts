@@ -181,6 +181,17 @@ describe('runs through the CLI against Temporal and a worker process', () => {
     const records = jsonl(readFileSync(join(outDir, runId!, 'samples.jsonl'), 'utf8'));
     expect(records).toHaveLength(4 * 2 * 3);
 
+    // export writes the same artifacts from the store, elsewhere.
+    const exported = join(tempDir(), 'export');
+    const ex = await runCli(['export', runId!, '--out', exported], { address: env.address });
+    expect({ status: ex.status, out: show(ex) }).toMatchObject({ status: 0 });
+    for (const f of ['samples.jsonl', 'summary.json', 'report.md', 'swap.json', 'config.json']) {
+      expect(readFileSync(join(exported, f), 'utf8')).toBe(readFileSync(join(outDir, runId!, f), 'utf8'));
+    }
+    expect(readFileSync(join(exported, 'report.html'), 'utf8')).toContain('<svg');
+    const missing = await runCli(['export', 'no-such-run', '--out', exported], { address: env.address });
+    expect(missing.status).toBe(2);
+
     if (secondId) await env.client.workflow.getHandle(secondId).result();
   }, 90_000);
 
