@@ -28,6 +28,7 @@ const impl = {
   config: () => require('./config') as typeof import('./config'),
   dataset: () => require('./dataset') as typeof import('./dataset'),
   sim: () => require('./sim') as typeof import('./sim'),
+  store: () => require('./store') as typeof import('./store'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -157,6 +158,13 @@ export function registerCommands(program: Command): void {
     .requiredOption('--suffix-words <n>', 'words per true suffix', positive('--suffix-words'))
     .option('--out <file>', 'write the rows here instead of stdout')
     .action(async (file: string, opts: { prefixWords: number; suffixWords: number; out?: string }) => impl.dataset().datasetSplit(file, opts));
+
+  const store = program.command('store').description('manage the run store in PostgreSQL');
+  store
+    .command('migrate')
+    .description('create or upgrade the run store\'s schema in PostgreSQL (idempotent; workers also run it at start)')
+    .option('--url-env <name>', 'environment variable holding the store\'s postgres:// URL', 'THOUGHT_PROBE_DATABASE_URL')
+    .action(async (opts: { urlEnv: string }) => impl.store().storeMigrate(opts));
 
   program
     .command('sim')
