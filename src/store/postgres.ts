@@ -8,9 +8,6 @@ import type { RunDocument, RunStore, StoreKind, StoredListener } from './types';
 /** A PostgreSQL store's reference: the environment variable that holds the URL on each worker, and the run. */
 export type PostgresStoreRef = { kind: 'postgres'; urlEnv: string; runId: string };
 
-/** The environment variable that holds the store's URL unless a config names another. */
-export const DEFAULT_URL_ENV = 'THOUGHT_PROBE_DATABASE_URL';
-
 const pools = new Map<string, Pool>();
 
 // Connections fail fast when the server is down (the caller retries); idle ones do not keep a process alive.
