@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, writeFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunConfig, DatasetRow } from '../config/schema';
@@ -131,7 +131,14 @@ export class FileRunStore implements RunStore {
     let fd = this.appenders.get(file);
     if (fd === undefined) {
       mkdirSync(join(this.dir, 'store', arm), { recursive: true });
-      const opened = openSync(file, 'a');
+      const opened = openSync(file, 'a+');
+      // A line torn by a crash must not swallow the next entry: end it first (an empty line is skipped).
+      const size = fstatSync(opened).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(opened, last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) writeSync(opened, '\n');
+      }
       fd = opened;
       this.appenders.set(file, opened);
       openHandles.push({

@@ -251,11 +251,9 @@ describe.each([fileBackend(), postgresBackend(pg)])('RunStore conformance: $name
     expect(s.peek('arm1', 'records', 'torn')).toBeUndefined();
   });
 
-  // The file store appends the next line right after a torn one, and the two fuse into one unreadable line: the
-  // first entry written after a crash mid-write is lost to every reader (its writer's index still has it).
-  // Marked failing for the file backend until src/store/file.ts ends a torn tail before appending; then this
-  // marker fails and goes.
-  (backend.name === 'file' ? test.failing : test)('entries written after a torn write are read, the torn one redone', async () => {
+  // Were the next line appended right after a torn one, the two would fuse into one unreadable line and the first
+  // entry written after a crash mid-write would be lost to every reader: the file store ends a torn tail first.
+  test('entries written after a torn write are read, the torn one redone', async () => {
     const run = newRun('torn-after');
     await open(run).put('arm1', 'records', { key: 'before', tag: 'whole' });
     await backend.tornWrite(run, 'arm1', 'records', { key: 'torn', tag: 'half' });
