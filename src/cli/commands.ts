@@ -29,6 +29,7 @@ const impl = {
   dataset: () => require('./dataset') as typeof import('./dataset'),
   sim: () => require('./sim') as typeof import('./sim'),
   store: () => require('./store') as typeof import('./store'),
+  export: () => require('./export') as typeof import('./export'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -141,8 +142,9 @@ export function registerCommands(program: Command): void {
   config
     .command('resolve')
     .argument('<file>', 'run config (YAML or JSON)')
-    .description('print the resolved config as JSON, dataset rows inline (input for temporal workflow start --input-file)')
-    .action(async (file: string) => impl.config().configResolve(file));
+    .description("print the resolved config as JSON (input for temporal workflow start --input-file); the dataset rows go into the run's store and the config carries their reference")
+    .option('--inline', 'keep the dataset rows inline in the config (inputs over 256 KB draw warnings from Temporal)')
+    .action(async (file: string, opts: { inline?: boolean }) => impl.config().configResolve(file, opts));
   config
     .command('schema')
     .description('print (or write) the JSON Schema of run configs')
@@ -158,6 +160,13 @@ export function registerCommands(program: Command): void {
     .requiredOption('--suffix-words <n>', 'words per true suffix', positive('--suffix-words'))
     .option('--out <file>', 'write the rows here instead of stdout')
     .action(async (file: string, opts: { prefixWords: number; suffixWords: number; out?: string }) => impl.dataset().datasetSplit(file, opts));
+
+  program
+    .command('export')
+    .argument('<run-id>', 'the run (its workflow id)')
+    .description("write a run's artifacts from its store (samples.jsonl, summary.json, report.md, report.html) on any host that reaches Temporal and the store")
+    .requiredOption('--out <dir>', 'directory to write them into')
+    .action(async (runId: string, opts: { out: string }) => impl.export().exportCommand(runId, opts));
 
   const store = program.command('store').description('manage the run store in PostgreSQL');
   store
