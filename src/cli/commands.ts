@@ -104,7 +104,9 @@ export function registerCommands(program: Command): void {
     .description('poll the thought-probe task queue (and any --task-queue) and run workflows and activities')
     .option('--task-queue <queue...>', 'extra task queues, for arms routed to this worker')
     .option('--max-activities <n>', 'most activities at once (each carries several requests)', (v) => Number(v))
-    .action(async (opts: { taskQueue?: string[]; maxActivities?: number }) => impl.worker().workerCommand(opts));
+    .option('--no-run-queue', 'poll only the --task-queue queues, not the run queue (a GPU host that serves only its arms or judge)')
+    .option('--store-url-env <name>', "environment variable holding the PostgreSQL store's URL; when set, the store's schema is migrated at start", 'THOUGHT_PROBE_DATABASE_URL')
+    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string }) => impl.worker().workerCommand(opts));
 
   program
     .command('demo')

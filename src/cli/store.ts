@@ -27,3 +27,16 @@ export async function storeMigrate(opts: { urlEnv: string }): Promise<void> {
     await closePostgresPools();
   }
 }
+
+/** Migrates the store's schema at a worker's start (its pool stays open for the worker), saying what it did. */
+export async function migrateFromEnv(env: string): Promise<void> {
+  const url = process.env[env]!;
+  const where = `${describeUrl(url)} (${env})`;
+  try {
+    const { applied, version } = await migrate(postgresPool(url));
+    process.stdout.write(`store schema at ${where}: version ${version}${applied.length ? ` (applied ${applied.join(', ')})` : ''}\n`);
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw new Error(`migrating the store at ${where} at worker start failed: ${redactUrl(err?.message ?? String(e), url)}${err?.code ? ` (${err.code})` : ''}`);
+  }
+}

@@ -12,6 +12,8 @@ export interface ProbeWorkerOptions {
   namespace?: string;
   /** A bundle made once and shared by several workers (tests). */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Whether to poll the run queue (workflows, prepare, summary, artifacts) besides `taskQueues` (default true). */
+  runQueue?: boolean;
   /** The identity Temporal shows for these workers (default `<pid>@<host>`). */
   identity?: string;
   /** Dependencies of the activities other than the real ones (tests). */
@@ -42,7 +44,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const settings = opts.connection ? undefined : temporalSettings();
   const connection = opts.connection ?? (await NativeConnection.connect(settings!.connectionOptions));
   const namespace = opts.namespace ?? settings?.namespace ?? 'default';
-  const queues = [...new Set([DEFAULT_TASK_QUEUE, ...(opts.taskQueues ?? [])])];
+  const queues = [...new Set([...(opts.runQueue === false ? [] : [DEFAULT_TASK_QUEUE]), ...(opts.taskQueues ?? [])])];
   // One identity for the workers and their activities, so an error a worker's setup causes names that worker.
   const identity = opts.identity ?? defaultIdentity();
   const activities = createActivities({ ...opts.deps, identity });
