@@ -106,7 +106,8 @@ export function registerCommands(program: Command): void {
     .option('--max-activities <n>', 'most activities at once (each carries several requests)', (v) => Number(v))
     .option('--no-run-queue', 'poll only the --task-queue queues, not the run queue (a GPU host that serves only its arms or judge)')
     .option('--store-url-env <name>', "environment variable holding the PostgreSQL store's URL; when set, the store's schema is migrated at start", 'THOUGHT_PROBE_DATABASE_URL')
-    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string }) => impl.worker().workerCommand(opts));
+    .option('--identity <id>', 'the identity Temporal shows for this worker (in histories, errors and `status`; default <pid>@<host>)')
+    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string; identity?: string }) => impl.worker().workerCommand(opts));
 
   program
     .command('demo')
