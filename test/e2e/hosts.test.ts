@@ -15,7 +15,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client as PgClient } from 'pg';
@@ -112,6 +111,9 @@ afterAll(async () => {
 
 const storeEnv = () => ({ [URL_ENV]: pg.url });
 
+/** A host's temp directory (TMPDIR), under the suite's directory. */
+const hostTmp = (name: string) => join(dir, `${name}-tmp`);
+
 /** The host of a name, started (and waited for) unless it runs already. */
 async function host(name: 'host-a' | 'host-a2' | 'host-b' | 'host-r'): Promise<Host> {
   const running = hosts[name];
@@ -122,9 +124,10 @@ async function host(name: 'host-a' | 'host-a2' | 'host-b' | 'host-r'): Promise<H
     address: env.address,
     taskQueues: queues,
     runQueue: name === 'host-r',
-    env: storeEnv(),
-    // Its temp directory first, then output.dir (which may lie inside it) on a tmpfs of its own.
-    privateDirs: [tmpdir(), outDir],
+    // A temp directory of its own (not the machine's /tmp, which may hold this checkout), then output.dir, each on
+    // a tmpfs of its own.
+    env: { ...storeEnv(), TMPDIR: hostTmp(name) },
+    privateDirs: [hostTmp(name), outDir],
     isolated,
   });
   hosts[name] = h;
@@ -347,7 +350,7 @@ isolatedTest('hosts without a shared disk: A (arms 1-2), B (arms 3-4 and the jud
   // The isolation is real: each host has a tmpfs over its temp dir and output.dir that the test process does not have.
   const mine = new Set(tmpfsMountsOf());
   expect(mine.has(outDir)).toBe(false);
-  for (const h of [a!, b!, r!]) expect(h.tmpfsMounts().filter((m) => !mine.has(m))).toEqual(expect.arrayContaining([tmpdir(), outDir]));
+  for (const h of [a!, b!, r!]) expect(h.tmpfsMounts().filter((m) => !mine.has(m))).toEqual(expect.arrayContaining([hostTmp(h.identity), outDir]));
   const runId = `hosts-layout-${Date.now()}`;
   const { inline, byRef } = await resolved(hostsConfigInput('hosts-layout'));
   const plan = planOf(inline);
