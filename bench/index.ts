@@ -1,6 +1,6 @@
 // `npm run bench`: the four measurements of the performance issue, in order, each printed as a markdown table
 // (medians of --runs runs), all written into one JSON file, bench/results/bench.json (keys saturation200,
-// saturation1000, zeroLatency, scale), with a one-line summary per measurement against its target at the end.
+// saturation1000, zeroLatency, scale, store), with a one-line summary per measurement against its target at the end.
 // Not part of the test suite.
 //
 //   (a)  saturation at 200 ms per request: thought-probe's demo run beside a plain in-process runner of the same
@@ -9,20 +9,28 @@
 //   (b)  thought-probe / plain, per pair and of the medians: the last row of each (a) table;
 //   (c)  zero latency: model calls per second and the CPU each process spends, thought-probe and plain;
 //   (d)  scale (bench/scale.ts runScale): 320 prefixes at 0 ms, per run the makespan, largest history, most
-//        pending activities, worker peak RSS, child workflows, continue-as-new; and Temporal's thresholds.
+//        pending activities, worker peak RSS, child workflows, continue-as-new; and Temporal's thresholds;
+//   (e)  the run store (bench/store.ts, only with --store): the note shape with the file store and with the
+//        postgres store (a private PostgreSQL cluster, test/helpers/postgres.ts) in alternating pairs, at each
+//        --store-latency-ms (default 200,1000,0; 0 gives calls/s), the worker's peak RSS and PostgreSQL's CPU per
+//        run, and a profile of the store's connection pool (statements by kind, their time, waits for a connection).
 //
 //   npm run bench                                  all four: (a) 200 ms, (a') 1000 ms, (c), (d)
 //   npm run bench -- --skip-scale                  all but (d)
 //   npm run bench -- --latency-ms 200              only the saturation at that latency (key saturation<L>)
 //   npm run bench -- --zero-latency                only (c)
 //   npm run bench -- --scale [--scale-runs 3] [--prefixes 320]   only (d)
+//   npm run bench -- --store file,postgres [--store-latency-ms 200,1000,0] [--no-warm-up]   only (e) (target:
+//                    postgres ≤ 1.05 × file at 200 and 1000 ms; an untimed zero-latency run per store goes first;
+//                    --store-pool-max N, a what-if for the profile, sets the store pool's max in this process;
+//                    --store-cpu-profile samples this process's main thread in every timed run, and prints where it went)
 //   options: --runs 3 (pairs of (a)/(a'), runs of (c)), --scale-runs 3, --prefixes 320 (of (d)),
 //            --config examples/demo.yaml (of (a) and (c)),
 //            --fresh-worker (each thought-probe run of (a) and (c) starts its own worker, as `npm run demo` does;
 //                            by default one long-lived worker serves them all, as a deployed worker would),
 //            --in-flight (also samples each server's requests in flight at the sim in (a); thought-probe then runs
 //                         through bench/lib.ts runDemoMeasured, runDemo's steps with the sim's URL at hand)
-//   --latency-ms, --zero-latency and --scale each select a part; together they select the union of their parts.
+//   --latency-ms, --zero-latency, --scale and --store each select a part; together they select the union of their parts.
 //   bench/results/bench.json holds the parts of the last invocation only; it is rewritten after each part.
 //
 // The machine may be shared: run one benchmark at a time, and read single runs as noisy. The whole default run
@@ -47,6 +55,7 @@ import {
   reapedChildrenCpuSeconds,
   root,
   runDemoMeasured,
+  sameScience,
   sampleInFlight,
   type InFlight,
   selfCpuSeconds,
@@ -58,28 +67,11 @@ import type { Worker } from '@temporalio/worker';
 import { createWorkers } from '../src/workers/worker';
 import { runPlain, type PlainResult } from './plain';
 import { runScale, SCALE_LIMITS, type ScaleResult } from './scale';
+import { parseStores, runStoreBench, storeSummaryLines, type StoreBenchResult } from './store';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
-
-/** Whether two summaries hold the same science: equal scale and metrics (floats to 1e-9). */
-function sameScience(a: Summary, b: Summary): { equal: boolean; firstDifference?: string } {
-  const walk = (x: unknown, y: unknown, path: string): string | undefined => {
-    if (typeof x === 'number' && typeof y === 'number') return Math.abs(x - y) <= 1e-9 ? undefined : `${path}: ${x} vs ${y}`;
-    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return x === y ? undefined : `${path}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`;
-    const kx = Object.keys(x).sort();
-    const ky = Object.keys(y).sort();
-    if (kx.join() !== ky.join()) return `${path}: keys ${kx.join(',')} vs ${ky.join(',')}`;
-    for (const k of kx) {
-      const d = walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
-      if (d) return d;
-    }
-    return undefined;
-  };
-  const d = walk({ scale: a.scale, arms: a.arms }, { scale: b.scale, arms: b.arms }, 'summary');
-  return d ? { equal: false, firstDifference: d } : { equal: true };
-}
 
 interface SimCounts {
   totalRequests: number;
@@ -318,7 +310,7 @@ type ZeroLatency = Awaited<ReturnType<typeof zeroLatency>>;
 const TARGETS = { probeOverBound: { 200: 1.1, 1000: 1.05 } as Record<number, number>, probeOverPlain: 1.0, callsPerSecond: 500 };
 
 /** One line per measurement: the figure, and the target next to it. */
-function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; scale?: ScaleResult }): string[] {
+function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; scale?: ScaleResult; store?: StoreBenchResult }): string[] {
   const lines: string[] = [];
   for (const s of parts.saturation) {
     const target = TARGETS.probeOverBound[s.latencyMs];
@@ -340,6 +332,7 @@ function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; sca
         `most pending activities ${n(o.mostPendingActivities)} of ${n(SCALE_LIMITS.pendingActivities)}); median makespan ${f1(o.makespanSecondsMedian)} s; continue-as-new ${o.continuedAsNew}`,
     );
   }
+  if (parts.store) lines.push(...storeSummaryLines(parts.store));
   return lines;
 }
 
@@ -353,16 +346,24 @@ let benchWorkers: Worker[] | undefined;
 async function main(): Promise<void> {
   const runs = numArg('runs', 3);
   // --latency-ms, --zero-latency and --scale each pick a part; with none of them, every part runs.
-  const picked = flag('latency-ms') || flag('zero-latency') || flag('scale');
+  const picked = flag('latency-ms') || flag('zero-latency') || flag('scale') || flag('store');
   const latencies = flag('latency-ms') ? [numArg('latency-ms', 200)] : picked ? [] : [200, 1000];
   const zero = flag('zero-latency') || !picked;
   const scale = (flag('scale') || !picked) && !flag('skip-scale');
+  // (e) runs only when asked for: it starts a PostgreSQL cluster, and its 1000 ms pairs take about 7 minutes.
+  const storeArg = strArg('store', 'file,postgres');
+  const stores = flag('store') ? parseStores(storeArg.startsWith('--') ? 'file,postgres' : storeArg) : undefined;
+  const storeLatencies = strArg('store-latency-ms', '200,1000,0').split(',').map((x) => {
+    const v = Number(x);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--store-latency-ms: "${x}" is not a latency in ms`);
+    return v;
+  });
   const configFile = resolve(strArg('config', join(root, 'examples/demo.yaml')));
   const config = resolveConfigFile(configFile);
   // Started (or found) once, before any timing, so no run pays for it.
   const server = await ensureDevServer(say);
   if (server.started) say(`Temporal dev server started (pid ${server.pid}); it keeps running. Stop it with: kill ${server.pid}`);
-  if (!flag('fresh-worker') && (latencies.length > 0 || zero)) {
+  if (!flag('fresh-worker') && (latencies.length > 0 || zero || stores)) {
     benchWorkers = await createWorkers({ taskQueues: config.arms.map((a) => a.taskQueue) });
     for (const w of benchWorkers) void w.run();
   }
@@ -384,6 +385,11 @@ async function main(): Promise<void> {
     say(`scale, ${scaleRuns} runs`);
     parts.scale = await runScale({ prefixes: numArg('prefixes', 320), latencyMs: 0, runs: scaleRuns });
     writeJson(Object.assign(json, { scale: parts.scale }));
+  }
+  if (stores) {
+    say(`store: ${stores.join(', ')}, ${runs} rounds at ${storeLatencies.join(', ')} ms`);
+    parts.store = await runStoreBench({ configFile, stores, latencies: storeLatencies, runs, workers: benchWorkers, warmUp: !flag('no-warm-up'), ...(flag('store-pool-max') ? { poolMax: numArg('store-pool-max', 10) } : {}), cpuProfile: flag('store-cpu-profile'), onLatency: (r) => writeJson(Object.assign(json, { store: r })) });
+    writeJson(Object.assign(json, { store: parts.store }));
   }
   const summary = summaryLines(parts);
   writeJson(Object.assign(json, { summary }));

@@ -14,6 +14,7 @@ import type { RunConfig } from '../src/config/schema';
 import { planCounts } from '../src/experiment/plan';
 import { spawnSim, type SimProcess } from '../src/sim/process';
 import { createWorkers } from '../src/workers/worker';
+import type { Summary } from '../src/experiment/summary';
 import type { ProbeRunResult } from '../src/workflows/api';
 
 /** The repository root. */
@@ -275,4 +276,22 @@ export function sampleInFlight(simUrl: string, everyMs = 250): { stop(): Promise
       return acc;
     },
   };
+}
+
+/** Whether two summaries hold the same science: equal scale and metrics (floats to 1e-9). */
+export function sameScience(a: Summary, b: Summary): { equal: boolean; firstDifference?: string } {
+  const walk = (x: unknown, y: unknown, path: string): string | undefined => {
+    if (typeof x === 'number' && typeof y === 'number') return Math.abs(x - y) <= 1e-9 ? undefined : `${path}: ${x} vs ${y}`;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return x === y ? undefined : `${path}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`;
+    const kx = Object.keys(x).sort();
+    const ky = Object.keys(y).sort();
+    if (kx.join() !== ky.join()) return `${path}: keys ${kx.join(',')} vs ${ky.join(',')}`;
+    for (const k of kx) {
+      const d = walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
+      if (d) return d;
+    }
+    return undefined;
+  };
+  const d = walk({ scale: a.scale, arms: a.arms }, { scale: b.scale, arms: b.arms }, 'summary');
+  return d ? { equal: false, firstDifference: d } : { equal: true };
 }
