@@ -7,13 +7,12 @@
  * The tarball packs the dist/ that `npm run build` left (npm test builds first); `--ignore-scripts` keeps
  * `npm pack` from rebuilding dist/ under other test files that run the CLI meanwhile.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startTemporal, temporalBinary } from '../helpers/temporal';
 import { tempDir } from '../helpers/configs';
-import { jsonl, runCli, show, ROOT, type CliResult } from '../helpers/e2e-cli';
+import { jsonl, runCli, runCommand, show, ROOT, type CliResult } from '../helpers/e2e-cli';
 
 let env: TestWorkflowEnvironment;
 let dir: string;
@@ -36,22 +35,7 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Runs a command in a folder without blocking this process's event loop. */
 function sh(command: string, args: string[], cwd: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: opts.env ?? childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
+  return runCommand(command, args, { cwd, env: opts.env ?? childEnv(), timeoutMs: opts.timeoutMs ?? 60_000 });
 }
 
 /** `npx thought-probe ...` in the install folder; `--no` so a missing bin fails instead of being fetched. */

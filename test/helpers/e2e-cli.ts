@@ -31,9 +31,13 @@ export function cliEnv(address?: string): NodeJS.ProcessEnv {
  * Runs `node bin/thought-probe.js ...args` (or another command) as a child process without blocking this
  * process's event loop, so a simulated server living in the test process keeps answering meanwhile.
  */
-export function runCommand(command: string, args: string[], opts: { address?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCommand(
+  command: string,
+  args: string[],
+  opts: { address?: string; timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: cliEnv(opts.address), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? cliEnv(opts.address), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -95,28 +95,7 @@ export function auditRun(config: RunConfig, plan: RunPlan, runDir: string, stats
   const model = (m: string) => stats.models[m] ?? { requests: 0, completed: 0, errors: 0 };
   const arms = config.arms.map((a) => model(a.model));
   const judge = model(config.judge.model);
-  const lines = jsonl(join(runDir, 'samples.jsonl')) as unknown as {
-    arm: string; condition: string; prefixId: string; sample: number; reward: 0 | 1 | null; error: string | null; judge: { valid: boolean; attempts: number };
-  }[];
-  const seen = new Set<string>();
-  const good = new Set<string>();
-  let duplicates = 0;
-  let invalid = 0;
-  let errors = 0;
-  let judgeCalls = 0;
-  for (const r of lines) {
-    judgeCalls += r.judge.attempts;
-    const key = `${r.arm}/${r.condition}/${r.prefixId}/${r.sample}`;
-    if (seen.has(key)) duplicates++;
-    seen.add(key);
-    if (r.error !== null) {
-      errors++;
-      continue;
-    }
-    good.add(key);
-    if (r.reward === null || !r.judge.valid) invalid++;
-  }
-  const planned = new Set(plan.keys);
+  const samples = auditSamples(join(runDir, 'samples.jsonl'), plan);
   const store = { thoughts: 0, suffixes: 0, records: 0, repeatedKeys: 0 };
   const generations: { kind: string; key: string; ms: number; words: number }[] = [];
   for (const arm of config.arms) {
@@ -139,14 +118,47 @@ export function auditRun(config: RunConfig, plan: RunPlan, runDir: string, stats
     judgeRequests: judge.requests,
     judgeCompleted: judge.completed,
     judgeErrors: judge.errors,
-    records: lines.length,
-    duplicates,
-    lost: plan.keys.filter((k) => !good.has(k)).length,
-    unplanned: [...seen].filter((k) => !planned.has(k)).length,
-    invalid,
-    errors,
-    judgeCalls,
+    ...samples,
     store,
     slowGenerations: (minMs) => generations.filter((g) => g.ms >= minMs).sort((a, b) => b.ms - a.ms),
   };
+}
+
+/** What a samples.jsonl says against the plan. */
+export interface SamplesAudit {
+  records: number;
+  /** Lines whose key appeared on an earlier line. */
+  duplicates: number;
+  /** Planned keys without an error-free record. */
+  lost: number;
+  unplanned: number;
+  invalid: number;
+  errors: number;
+  /** Judge calls the records say they took (sum of judge.attempts). */
+  judgeCalls: number;
+}
+
+/** Audits a samples.jsonl (missing file: every planned key lost). */
+export function auditSamples(file: string, plan: RunPlan): SamplesAudit {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : [];
+  const seen = new Set<string>();
+  const good = new Set<string>();
+  const out: SamplesAudit = { records: lines.length, duplicates: 0, lost: 0, unplanned: 0, invalid: 0, errors: 0, judgeCalls: 0 };
+  for (const line of lines) {
+    const r = JSON.parse(line) as { arm: string; condition: string; prefixId: string; sample: number; reward: 0 | 1 | null; error: string | null; judge: { valid: boolean; attempts: number } };
+    out.judgeCalls += r.judge.attempts;
+    const key = `${r.arm}/${r.condition}/${r.prefixId}/${r.sample}`;
+    if (seen.has(key)) out.duplicates++;
+    seen.add(key);
+    if (r.error !== null) {
+      out.errors++;
+      continue;
+    }
+    good.add(key);
+    if (r.reward === null || !r.judge.valid) out.invalid++;
+  }
+  const planned = new Set(plan.keys);
+  out.lost = plan.keys.filter((k) => !good.has(k)).length;
+  out.unplanned = [...seen].filter((k) => !planned.has(k)).length;
+  return out;
 }

@@ -1,14 +1,12 @@
 // Counting a run whatever its store: the entries the store holds (read through src/store, and for PostgreSQL also
 // straight from its entries table), the records of a samples.jsonl (a run's or one `thought-probe export` wrote),
 // the requests the simulated servers saw, and which worker ran each activity (from the histories).
-import { existsSync, readFileSync } from 'node:fs';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { Client } from 'pg';
 import type { SimStats } from '../../src/sim';
 import { STORE_KINDS, type RunStore, type StoreKind } from '../../src/store/types';
 import { armWorkflowId } from '../../src/workflows/api';
 import { eventTypeName } from '../../src/replay/nondeterminism';
-import type { RunPlan } from './fault-audit';
 
 /** Entries of a store per arm and kind, and how many of them repeat a key (0: nothing stored twice). */
 export interface StoreCounts {
@@ -54,44 +52,7 @@ export async function countEntryRows(url: string, runId: string): Promise<{ perK
   }
 }
 
-/** What a samples.jsonl says against the plan. */
-export interface SamplesAudit {
-  records: number;
-  /** Lines whose key appeared on an earlier line. */
-  duplicates: number;
-  /** Planned keys without an error-free record. */
-  lost: number;
-  unplanned: number;
-  invalid: number;
-  errors: number;
-  /** Judge calls the records say they took (sum of judge.attempts). */
-  judgeCalls: number;
-}
-
-/** Audits a samples.jsonl (missing file: every planned key lost). */
-export function auditSamples(file: string, plan: RunPlan): SamplesAudit {
-  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : [];
-  const seen = new Set<string>();
-  const good = new Set<string>();
-  const out: SamplesAudit = { records: lines.length, duplicates: 0, lost: 0, unplanned: 0, invalid: 0, errors: 0, judgeCalls: 0 };
-  for (const line of lines) {
-    const r = JSON.parse(line) as { arm: string; condition: string; prefixId: string; sample: number; reward: 0 | 1 | null; error: string | null; judge: { valid: boolean; attempts: number } };
-    out.judgeCalls += r.judge.attempts;
-    const key = `${r.arm}/${r.condition}/${r.prefixId}/${r.sample}`;
-    if (seen.has(key)) out.duplicates++;
-    seen.add(key);
-    if (r.error !== null) {
-      out.errors++;
-      continue;
-    }
-    good.add(key);
-    if (r.reward === null || !r.judge.valid) out.invalid++;
-  }
-  const planned = new Set(plan.keys);
-  out.lost = plan.keys.filter((k) => !good.has(k)).length;
-  out.unplanned = [...seen].filter((k) => !planned.has(k)).length;
-  return out;
-}
+export { auditSamples, type SamplesAudit } from './fault-audit';
 
 /** Requests the simulated servers saw for some models (several servers' stats summed). */
 export function requestsOf(stats: SimStats[], models: string[]): { requests: number; completed: number; errors: number; inFlight: number } {
