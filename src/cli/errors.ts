@@ -38,8 +38,10 @@ export class RunFailedError extends Error {
 
 /** Prints an error the way the CLI reports it and returns the exit code: 2 for bad input, 1 otherwise. */
 export function reportError(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof InputError) {
-    process.stderr.write(`error: ${err.message}\n`);
+  // A store URL missing from this environment is bad input too (matched by its failure type, so that this module
+  // need not load the error hierarchy, which brings Temporal's common package).
+  if (err instanceof ConfigError || err instanceof InputError || (err as { type?: unknown } | undefined)?.type === 'MissingStoreUrl') {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
   }
   if (err instanceof RunFailedError) {

@@ -186,6 +186,22 @@ export class MissingStoredInputError extends ProbeError {
   }
 }
 
+/**
+ * The run's store is in PostgreSQL but the variable holding its URL is not set in this process (a worker, or the
+ * CLI). Like a missing API key, no retry here can fix it.
+ */
+export class MissingStoreUrlError extends ProbeError {
+  readonly type = 'MissingStoreUrl';
+  constructor(envVar: string, where: string) {
+    super(`the run's store is in PostgreSQL, but ${envVar} is not set ${where}: export ${envVar}=postgres://... (the store's URL) there, then resume the run`, {
+      envVar,
+      field: 'store.urlEnv',
+      fix: `export ${envVar}=postgres://USER:PASSWORD@HOST:PORT/DATABASE where the worker or CLI runs`,
+    });
+    this.name = 'MissingStoreUrlError';
+  }
+}
+
 /** The store could not be read or written for now (disk full, too many open files, a database down): retried. */
 export class StoreUnavailableError extends ProbeError {
   readonly type = 'StoreUnavailable';
@@ -235,6 +251,7 @@ export const ERROR_TYPES = {
   RunDirectoryConflict: { behaviour: 'fatal', class: 'RunDirectoryConflictError' },
   InvalidConfig: { behaviour: 'fatal', class: 'InvalidConfigError' },
   MissingStoredInput: { behaviour: 'fatal', class: 'MissingStoredInputError' },
+  MissingStoreUrl: { behaviour: 'fatal', class: 'MissingStoreUrlError' },
   StoreUnavailable: { behaviour: 'retry', class: 'StoreUnavailableError' },
   InternalError: { behaviour: 'fatal', class: 'InternalError' },
   ArmFailed: { behaviour: 'fatal', class: 'ArmFailedError' },

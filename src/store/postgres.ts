@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Client, Pool, type PoolConfig, type QueryResultRow } from 'pg';
 import type { DatasetRow, RunConfig } from '../config/schema';
-import { MissingStoredInputError, StoreUnavailableError } from '../errors';
+import { hostname } from 'node:os';
+import { MissingStoreUrlError, MissingStoredInputError, ProbeError, StoreUnavailableError } from '../errors';
 import { datasetRef, type DatasetStore } from './datasets';
 import type { RunDocument, RunStore, StoreKind, StoredListener } from './types';
 
@@ -130,9 +131,7 @@ class StoreDatabase {
   get url(): string {
     const url = this.givenUrl ?? this.env[this.urlEnv];
     if (!url) {
-      throw new StoreUnavailableError(
-        `the run's store is in PostgreSQL, but ${this.urlEnv} is not set on this worker: export ${this.urlEnv}=postgres://... (the store's URL) and restart the worker`,
-      );
+      throw new MissingStoreUrlError(this.urlEnv, `in this process (${process.pid}@${hostname()})`);
     }
     return url;
   }
@@ -145,7 +144,7 @@ class StoreDatabase {
         url = this.url;
         return (await postgresPool(url).query<R>(text, values)).rows;
       } catch (e) {
-        if (e instanceof StoreUnavailableError) throw e;
+        if (e instanceof ProbeError) throw e;
         if (attempt < RETRY_DELAYS_MS.length && isTransient(e)) {
           await sleep(RETRY_DELAYS_MS[attempt]!);
           continue;

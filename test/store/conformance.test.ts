@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
-import { MissingStoredInputError, StoreUnavailableError } from '../../src/errors';
+import { MissingStoreUrlError, MissingStoredInputError, StoreUnavailableError } from '../../src/errors';
 import { datasetRef, FileDatasetStore, type DatasetStore } from '../../src/store/datasets';
 import { FileRunStore } from '../../src/store/file';
 import { migrate, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/migrate';
@@ -479,11 +479,13 @@ describe('PostgreSQL store', () => {
       expect(everything(e)).not.toContain('not-the-password-42');
     });
 
-    test('the variable unset on this worker: the error names it', async () => {
+    test('the variable unset on this worker: the error names it, and no retry can fix it', async () => {
       const s = new PostgresRunStore(ref(newRun('unset')), { env: {} });
       opened.push(s);
       const e = await failureOf(s.get('arm1', 'thoughts', 'k'));
-      expect(e).toBeInstanceOf(StoreUnavailableError);
+      // Like a missing API key: fatal to the run at once, never retried as if the database were down.
+      expect(e).toBeInstanceOf(MissingStoreUrlError);
+      expect((e as MissingStoreUrlError).retryable).toBe(false);
       expect(e.message).toContain(`${URL_ENV} is not set`);
     });
 
