@@ -1,7 +1,8 @@
 import { createActivities } from '../activities';
 import type { SampleError } from '../activities';
 import { armSwaps } from '../experiment/plan';
-import { processStores, type StoreRef } from '../store';
+import { processStores } from '../store';
+import { storeRefOf } from '../store/types';
 import { armWorkflowId, type ProbeArmResult } from '../workflows/api';
 import { InputError, runNotFound } from './errors';
 import { runInput } from './resume';
@@ -17,7 +18,7 @@ export async function exportCommand(runId: string, opts: { out: string }): Promi
   const d = await handle.describe().catch(runNotFound(runId));
   const { config } = await runInput(client, runId);
   const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
-  const store: StoreRef | undefined = config.store?.kind === 'postgres' ? { kind: 'postgres', urlEnv: config.store.urlEnv, runId } : undefined;
+  const store = storeRefOf(config, runId);
   const doc = await processStores.open(store ?? storeDir).readDocument();
   if (!doc) {
     throw new InputError(

@@ -6,6 +6,7 @@ import type { DatasetRow, RunConfig } from '../config/schema';
 import { MissingStoredInputError } from '../errors';
 import { writeFileAtomic } from './file';
 import { refOf, type StoreAddress } from './index';
+import { storeRefOf } from './types';
 
 /**
  * Datasets by reference: a run's rows are put once into the store, keyed by the hash of their content, and
@@ -72,8 +73,8 @@ export async function loadRows(address: StoreAddress, ref: string, count: number
 
 /** The dataset store a config's runs use: `datasets/` under output.dir, or the config's PostgreSQL store. */
 export function datasetStoreForConfig(config: RunConfig, env: NodeJS.ProcessEnv = process.env): DatasetStore {
-  if (config.store?.kind === 'postgres') return datasetStoreOf({ kind: 'postgres', urlEnv: config.store.urlEnv, runId: '' }, env);
-  return new FileDatasetStore(join(config.output.dir, 'datasets'));
+  const ref = storeRefOf(config, '');
+  return ref ? datasetStoreOf(ref, env) : new FileDatasetStore(join(config.output.dir, 'datasets'));
 }
 
 /**

@@ -16,6 +16,14 @@ export const STORE_KINDS: readonly StoreKind[] = ['thoughts', 'suffixes', 'recor
  */
 export type StoreRef = { kind: 'file'; dir: string } | { kind: 'postgres'; urlEnv: string; runId: string };
 
+/**
+ * The store reference of a run whose config names a store other than files (undefined for the file store, which
+ * activity inputs name by its run directory, as they always have).
+ */
+export function storeRefOf(config: Pick<RunConfig, 'store'>, runId: string): (StoreRef & { kind: 'postgres' }) | undefined {
+  return config.store?.kind === 'postgres' ? { kind: 'postgres', urlEnv: config.store.urlEnv, runId } : undefined;
+}
+
 /** What the run's config.json holds: the resolved config, its hash, and what a resume reused. */
 export interface RunDocument {
   runId: string;

@@ -17,7 +17,7 @@ import { armSwaps, swapsByPrefixId } from '../experiment/plan';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { InvalidConfigError } from '../errors';
-import type { StoreRef } from '../store/types';
+import { storeRefOf, type StoreRef } from '../store/types';
 import {
   armWorkflowId,
   armProgressSignal,
@@ -81,7 +81,10 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
   });
 
   // The store by reference: a PostgreSQL store is named by the variable holding its URL, never the URL.
-  const storeOf = (id: string): { store?: StoreRef } => (config.store?.kind === 'postgres' ? { store: { kind: 'postgres', urlEnv: config.store.urlEnv, runId: id } } : {});
+  const storeOf = (id: string): { store?: StoreRef } => {
+    const store = storeRefOf(config, id);
+    return store ? { store } : {};
+  };
   const runConfig = inline ? { ...config, dataset: { ...config.dataset, rows: inline, limit: inline.length, shuffle: false } } : config;
   const prepared = await prepareRun({
     storeDir,
