@@ -12,15 +12,15 @@ import { connectClient } from './temporal';
  * workflow's file, and the others are written next to it with the rest of their ids appended
  * (`out.json`, `out__arm__think_base.json`).
  */
-export function outputFiles(out: string, ids: string[]): string[] {
+export function outputFiles(out: string, ids: string[], executions: (number | undefined)[] = []): string[] {
   const isDir = /[/\\]$/.test(out) || (existsSync(out) && statSync(out).isDirectory());
-  if (isDir) return ids.map((id) => join(out, historyFileName(id)));
+  if (isDir) return ids.map((id, i) => join(out, historyFileName(id, executions[i])));
   const stem = out.replace(/\.json$/i, '');
   const first = ids[0]!;
   const firstName = historyFileName(first).replace(/\.json$/, '');
   return ids.map((id, i) => {
     if (i === 0) return `${stem}.json`;
-    const name = historyFileName(id).replace(/\.json$/, '');
+    const name = historyFileName(id, executions[i]).replace(/\.json$/, '');
     return `${stem}${name.startsWith(`${firstName}__`) ? name.slice(firstName.length) : `__${name}`}.json`;
   });
 }
@@ -39,10 +39,11 @@ export async function historyCommand(runId: string, opts: { out?: string; childr
     process.stdout.write(`${items.length === 1 ? historyToJSON(items[0]!.history) : bundleJSON(items)}\n`);
     return;
   }
-  const files = outputFiles(opts.out, items.map((i) => i.workflowId));
+  const files = outputFiles(opts.out, items.map((i) => i.workflowId), items.map((i) => i.execution));
   items.forEach((item, i) => {
     mkdirSync(dirname(files[i]!), { recursive: true });
     writeFileSync(files[i]!, `${historyToJSON(item.history)}\n`);
-    process.stdout.write(`${item.workflowId}: ${item.history.events?.length ?? 0} events -> ${files[i]}\n`);
+    const which = item.execution ? ` (execution ${item.execution})` : '';
+    process.stdout.write(`${item.workflowId}${which}: ${item.history.events?.length ?? 0} events -> ${files[i]}\n`);
   });
 }

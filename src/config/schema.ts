@@ -131,6 +131,15 @@ const BatchingSchema = z.strictObject({
     .positive()
     .default(64)
     .describe('requests one activity may carry under backlog; 1 = one request per activity'),
+  prefixesPerChunk: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "prefixes an arm's workflow schedules before it continues as new, so its history stays small at any size " +
+        '(default: as many as make about 16,384 judgments per arm)',
+    ),
 });
 
 /** The run config: what `thought-probe run` and the `probeRun` workflow take. */

@@ -13,23 +13,26 @@ export interface NamedHistory {
   history: History;
   /** Where it came from: a file path or `server`. */
   source: string;
+  /** Which execution of the workflow id it is, from 1, when the workflow continued as new (an arm run in chunks). */
+  execution?: number;
 }
 
 /**
  * The file name of a workflow's history: the workflow id with `/` written as `__` (so `r1/arm/think_base` is
  * `r1__arm__think_base.json`), other characters unsafe in file names percent-encoded.
  */
-export function historyFileName(workflowId: string): string {
+export function historyFileName(workflowId: string, execution = 1): string {
   const safe = workflowId
     .split('/')
     .map((part) => part.replace(/[^A-Za-z0-9._@+=,-]|_(?=_)|_$|^_/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`))
     .join('__');
-  return `${safe}.json`;
+  // Later executions of a workflow that continued as new: `~2`, `~3`... (an id's own `~` is always encoded).
+  return `${safe}${execution > 1 ? `~${execution}` : ''}.json`;
 }
 
 /** The workflow id a history file name stands for (the inverse of historyFileName), or undefined. */
 export function workflowIdFromFileName(file: string): string | undefined {
-  const name = basename(file).replace(/\.json$/i, '');
+  const name = basename(file).replace(/\.json$/i, '').replace(/~\d+$/, '');
   if (!name) return undefined;
   try {
     return name

@@ -87,9 +87,28 @@ export async function fetchRunHistories(client: Client, workflowId: string, chil
     const id = queue.shift()!;
     if (seen.has(id)) continue;
     seen.add(id);
-    const history = await client.workflow.getHandle(id).fetchHistory();
-    out.push({ workflowId: id, history, source: 'server' });
-    if (children) queue.push(...childWorkflowIds(history));
+    const executions = await fetchExecutions(client, id);
+    executions.forEach((history, i) => out.push({ workflowId: id, history, source: 'server', ...(executions.length > 1 ? { execution: i + 1 } : {}) }));
+    if (children) for (const history of executions) queue.push(...childWorkflowIds(history));
+  }
+  return out;
+}
+
+/** Every execution of a workflow id, first to last: one, or the chain of an arm that continued as new in chunks. */
+export async function fetchExecutions(client: Client, workflowId: string): Promise<NamedHistory['history'][]> {
+  const first = await client.workflow.getHandle(workflowId).fetchHistory();
+  if (!first.events?.[first.events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes) {
+    // The latest execution did not continue; it may still be a later one of a chain.
+    const started = first.events?.[0]?.workflowExecutionStartedEventAttributes;
+    if (!started?.continuedExecutionRunId) return [first];
+  }
+  const described = await client.workflow.getHandle(workflowId).describe();
+  let runId: string | undefined = described.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  const out: NamedHistory['history'][] = [];
+  while (runId) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    out.push(history);
+    runId = history.events?.[history.events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
   return out;
 }

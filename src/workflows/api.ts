@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ArmProgress, CompactRecord } from './schedule';
+import type { ArmChunk, ArmProgress, CompactRecord } from './schedule';
 import type { PlanPrefix } from '../experiment/plan';
 import type { Condition } from '../experiment/conditions';
 import type { Summary } from '../experiment/summary';
@@ -53,6 +53,10 @@ export interface ProbeArmInput {
   maxRequestsPerActivity: number;
   armMaxRetryIntervalSeconds: number;
   judgeMaxRetryIntervalSeconds: number;
+  /** Prefixes per chunk when the config sets it (`batching.prefixesPerChunk`); else the arm derives it. */
+  prefixesPerChunk?: number;
+  /** Set when the arm continued as new: the chunk to schedule and what the earlier chunks did. */
+  chunk?: ArmChunk;
 }
 
 /** What a probeArm child returns: the samples that failed, and (older runs only) compact records. */

@@ -1,7 +1,7 @@
-import { condition, getExternalWorkflowHandle, isCancellation, patched, proxyActivities, setHandler, ApplicationFailure, ActivityFailure, CancellationScope } from '@temporalio/workflow';
+import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, patched, proxyActivities, setHandler, ApplicationFailure, ActivityFailure, CancellationScope } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ArmFailedError, ArmStoppedError, behaviourOf } from '../errors';
-import { ArmScheduler, type Batch } from './schedule';
+import { ArmScheduler, armProgress, carryForward, emptyCarry, prefixesPerChunk, type Batch } from './schedule';
 import {
   armProgressQuery,
   armProgressSignal,
@@ -38,6 +38,13 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   const lending = patched('judge-lending-v1');
   // Runs started before judging ahead replay without it (their judge batches carry only stored suffixes).
   const ahead = patched('judge-ahead-v1');
+  // Newer runs schedule a large arm in chunks of prefixes and continue as new after each, so no history grows with
+  // the run's size; an arm no larger than one chunk runs as before. Older runs replay as one execution.
+  const chunked = input.chunk !== undefined || patched('arm-chunks-v1');
+  const perChunk = prefixesPerChunk(input.samples, input.conditions, input.prefixesPerChunk);
+  const carried = input.chunk?.carried ?? emptyCarry(input.judgeSlots);
+  const start = input.chunk?.start ?? 0;
+  const range = chunked && input.prefixes.length > perChunk ? { start, end: Math.min(input.prefixes.length, start + perChunk) } : undefined;
   const scheduler = new ArmScheduler({
     judgeLending: lending,
     judgeAhead: ahead,
@@ -47,14 +54,18 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     conditions: input.conditions,
     swap: input.swap,
     armSlots: input.armSlots,
-    judgeSlots: input.judgeSlots,
+    judgeSlots: carried.judgeSlots,
     maxRequestsPerActivity: input.maxRequestsPerActivity,
+    ...(range ? { range } : {}),
   });
   let changed = true;
   let fatal: unknown;
   let paused: PauseInfo | null = null;
   let batches = 0;
-  const reportOf = (): ArmReport => ({ ...scheduler.progress(), paused });
+  const reportOf = (): ArmReport => ({
+    ...(range ? armProgress(carried, scheduler.progress(), input.prefixes.length, input.samples, input.conditions) : scheduler.progress()),
+    paused,
+  });
   let asking = false;
   setHandler(judgeSlotsSignal, (slots) => {
     scheduler.setJudgeSlots(slots);
@@ -89,7 +100,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   // Judge batches in flight, each in its own scope so that a failing arm can call off those waiting for suffixes.
   const judgeScopes = new Map<number, CancellationScope>();
   let callingOff = false;
-  const start = (b: Batch) => {
+  const begin = (b: Batch) => {
     batches++;
     inFlight++;
     // A proxy per batch, so the activity id names the arm, stage and first sample it carries.
@@ -149,7 +160,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
       if (fatal !== undefined) throw new ArmFailedError(input.arm, failureOf(fatal).message, fatal).toFailure();
       throw new ArmStoppedError(input.arm, stopping!).toFailure();
     }
-    if (paused === null) for (const b of scheduler.nextBatches()) start(b);
+    if (paused === null) for (const b of scheduler.nextBatches()) begin(b);
     if (lending) {
       // Slots this arm cannot use go back to the run at once; more are asked for once, until granted.
       const { release, want } = scheduler.judgeLending();
@@ -165,6 +176,12 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     void report(false);
   }
   await report(true);
+  if (range) {
+    const next = carryForward(carried, scheduler.progress(), scheduler.errors(), batches, scheduler.currentJudgeSlots);
+    // The next chunk is a new execution of this workflow id: the run's signals and its wait for the result follow it.
+    if (range.end < input.prefixes.length) return continueAsNew<typeof probeArm>({ ...input, chunk: { start: range.end, carried: next } });
+    return { arm: input.arm, records: [], errors: next.failures.map((e) => ({ arm: input.arm, ...e })), batches: next.batches };
+  }
   const errors = scheduler.errors().map((e) => ({ arm: input.arm, ...e }));
   // Newer runs compute the summary from the store: the run needs no records from its arms.
   const records = patched('summary-activity-v1') ? [] : scheduler.compactRecords();

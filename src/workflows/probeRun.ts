@@ -125,6 +125,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
               maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
               armMaxRetryIntervalSeconds: arm.maxRetryIntervalSeconds,
               judgeMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,
+              ...(config.batching.prefixesPerChunk ? { prefixesPerChunk: config.batching.prefixesPerChunk } : {}),
             },
           ],
         });

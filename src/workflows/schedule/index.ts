@@ -2,3 +2,4 @@
 export { ArmScheduler } from './scheduler';
 export { JudgeSlotLedger, splitSlots, type SlotMessage } from './judgeSlots';
 export type { ArmProgress, Batch, CompactRecord, Endpoint, GenerationResult, JudgeResult, SampleFailure, ScheduleOptions } from './types';
+export { armProgress, carryForward, emptyCarry, prefixesPerChunk, type ArmCarry, type ArmChunk } from './chunks';

@@ -14,7 +14,14 @@ export class WorkQueues {
     private readonly prefixes: PlanPrefix[],
     private readonly conditions: Condition[],
     private readonly swap: number[] | null,
+    /** The prefixes whose suffixes this schedule covers, by position ([start, end)). */
+    private readonly range: { start: number; end: number } = { start: 0, end: prefixes.length },
   ) {}
+
+  /** Whether a prefix's suffixes and judgments belong to this schedule (not only its thought, for a swap). */
+  owns(prefixIndex: number): boolean {
+    return prefixIndex >= this.range.start && prefixIndex < this.range.end;
+  }
 
   /** The prefix at an index of the plan. */
   prefix(index: number): PlanPrefix {
@@ -40,10 +47,10 @@ export class WorkQueues {
   /** The suffixes that need a prefix's thought (of any one sample): its own, and every slot the swap gives it to. */
   dependentsOfThought(prefixIndex: number): { prefixIndex: number; condition: Condition }[] {
     const out: { prefixIndex: number; condition: Condition }[] = [];
-    if (this.conditions.includes('normal_model_thought')) out.push({ prefixIndex, condition: 'normal_model_thought' });
+    if (this.conditions.includes('normal_model_thought') && this.owns(prefixIndex)) out.push({ prefixIndex, condition: 'normal_model_thought' });
     if (this.conditions.includes('same_arm_swapped_thought')) {
       // Slot j receives this thought where swap[j] = prefixIndex.
-      for (let j = 0; j < this.prefixes.length; j++) {
+      for (let j = this.range.start; j < this.range.end; j++) {
         if (this.swap![j] === prefixIndex) out.push({ prefixIndex: j, condition: 'same_arm_swapped_thought' });
       }
     }

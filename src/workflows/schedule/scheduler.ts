@@ -23,6 +23,8 @@ export class ArmScheduler {
   private judgeSlots: number;
   private seq = 0;
   private armBatchesDone = 0;
+  // Prefixes outside the schedule's range whose thoughts its swapped slots receive (not counted as its thoughts).
+  private readonly donorOnly = new Set<number>();
 
   constructor(opts: ScheduleOptions) {
     this.opts = opts;
@@ -31,20 +33,33 @@ export class ArmScheduler {
     if (conditions.includes('same_arm_swapped_thought') && (!opts.swap || opts.swap.length !== prefixes.length)) {
       throw new Error('the swapped condition needs a swap of the same length as the prefixes');
     }
-    this.queues = new WorkQueues(prefixes, conditions, opts.swap);
+    const range = opts.range ?? { start: 0, end: prefixes.length };
+    this.queues = new WorkQueues(prefixes, conditions, opts.swap, range);
     this.judging = opts.judgeAhead ? new JudgeAhead(this.queues) : new JudgeAfterGeneration(this.queues);
-    this.ledger = new ArmLedger(prefixes.length, samples, conditions);
+    this.ledger = new ArmLedger(range.end - range.start, samples, conditions);
     const needsThought = conditions.some(needsModelThought);
+    const swapped = conditions.includes('same_arm_swapped_thought');
+    const own = prefixes.slice(range.start, range.end);
     // Sample-major order, so that every prefix gets its first sample early.
     for (let k = 0; k < samples; k++) {
-      for (const p of prefixes) {
+      const asked = new Set<number>();
+      for (const p of own) {
         if (needsThought) this.queues.thoughts.push({ stage: 'thought', prefixId: p.id, prefixIndex: p.index, sample: k });
+        // A thought this chunk's swapped slot receives from outside the chunk comes right after the slot's own.
+        const donor = swapped ? opts.swap![p.index]! : -1;
+        if (donor >= 0 && !this.queues.owns(donor) && !asked.has(donor)) {
+          asked.add(donor);
+          this.donorOnly.add(donor);
+          const d = this.queues.prefix(donor);
+          this.queues.thoughts.push({ stage: 'thought', prefixId: d.id, prefixIndex: d.index, sample: k });
+        }
         for (const c of conditions) {
           if (!needsModelThought(c)) this.suffixReady(this.queues.suffixItem(p.index, k, c));
         }
       }
     }
   }
+
 
   private suffixReady(item: WorkItem): void {
     this.queues.suffixes.push(item);
@@ -183,7 +198,7 @@ export class ArmScheduler {
     this.armBatchesDone++;
     for (const r of results) {
       if (r.stage === 'thought') {
-        this.ledger.thoughtDone();
+        if (!this.donorOnly.has(r.prefixIndex)) this.ledger.thoughtDone();
         const dependents = this.queues.dependentsOfThought(r.prefixIndex);
         if (r.error !== null) {
           const why = `thought of ${this.queues.prefix(r.prefixIndex).id}/${r.sample} failed: ${r.error}`;

@@ -14,6 +14,12 @@ export interface ScheduleOptions {
   swap: number[] | null;
   armSlots: number;
   judgeSlots: number;
+  /**
+   * The prefixes this schedule covers, by position in `prefixes` ([start, end)); all of them when absent. An arm
+   * whose workflow continues as new in chunks schedules one chunk at a time, plus the thoughts its swapped slots
+   * receive from prefixes outside the chunk (stored once: whichever chunk asks first makes it, the other reads it).
+   */
+  range?: { start: number; end: number };
   /** At most this many requests per activity; 1 means one request per activity. */
   maxRequestsPerActivity: number;
   /** Judge slots are lent to and from the run (newer runs); batch sizing follows the arm's whole judge share. */
