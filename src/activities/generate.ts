@@ -67,8 +67,13 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
   const ep: Endpoint = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model, field: `arms[name=${arm.name}]` };
   const client = deps.clients.for(ep, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
   // The items of a batch belong to this activity alone: one look at the store per batch finds what an earlier
-  // attempt (or a killed worker) already made; per item, only memory is consulted.
-  await Promise.all([store.prime(arm.name, 'thoughts'), store.prime(arm.name, 'suffixes')]);
+  // attempt (or a killed worker) already made; per item, only memory is consulted. Only the batch's own keys are
+  // read, so a worker holds what its batches need, not the run.
+  const thoughtKeys = input.items.flatMap((it) =>
+    it.stage === 'thought' ? [thoughtKey(it.prefixId, it.sample)] : it.thoughtSource ? [thoughtKey(it.thoughtSource.prefixId, it.thoughtSource.sample)] : it.condition === 'normal_model_thought' ? [thoughtKey(it.prefixId, it.sample)] : [],
+  );
+  const suffixKeys = input.items.flatMap((it) => (it.stage === 'suffix' ? [sampleKey(it.prefixId, it.sample, it.condition!)] : []));
+  await Promise.all([store.load(arm.name, 'thoughts', thoughtKeys), store.load(arm.name, 'suffixes', suffixKeys)]);
   const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<GenerationResult> => {
     const row = await store.row(item.prefixId);
     if (item.stage === 'thought') {

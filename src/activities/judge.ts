@@ -50,8 +50,9 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
   const ep: Endpoint = { role: 'judge', baseURL: j.baseURL, model: j.model, field: 'judge' };
   const client = deps.clients.for(ep, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
   // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
-  await Promise.all([store.prime(input.arm, 'records'), store.prime(input.arm, 'suffixes')]);
   const keyOf = (item: WorkItem) => sampleKey(item.prefixId, item.sample, item.condition as Condition);
+  const keys = input.items.map(keyOf);
+  await Promise.all([store.load(input.arm, 'records', keys), store.load(input.arm, 'suffixes', keys)]);
   let unsubscribe = (): void => undefined;
   let wait: LaneWait<WorkItem> | undefined;
   if (input.ahead) {
@@ -62,7 +63,7 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
     const look = () => {
       for (const [key, it] of byKey) if (!ready.has(it) && kinds.some((k) => store.peek(input.arm, k, key) !== undefined)) ready.add(it);
     };
-    await store.prime(input.arm, 'failures');
+    await store.load(input.arm, 'failures', keys);
     look();
     let nudge: (() => void) | undefined;
     unsubscribe = store.onStored((arm, kind, key) => {
@@ -90,7 +91,9 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
             resolve();
           };
           const timer = setTimeout(() => {
-            Promise.all([store.prime(input.arm, 'suffixes'), store.prime(input.arm, 'failures')]).then(look, () => undefined).finally(finish);
+            // Only the keys still waited for are read again.
+            const waited = [...byKey].filter(([, it]) => !ready.has(it)).map(([k]) => k);
+            Promise.all([store.load(input.arm, 'suffixes', waited), store.load(input.arm, 'failures', waited)]).then(look, () => undefined).finally(finish);
           }, POLL_MS);
           nudge = finish;
           signal.addEventListener('abort', finish, { once: true });

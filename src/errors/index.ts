@@ -202,6 +202,18 @@ export class MissingStoreUrlError extends ProbeError {
   }
 }
 
+/**
+ * The store's database refused this process: wrong user or password, or no such database. Waiting cannot fix a
+ * URL, so the run fails at once naming the variable, never its value.
+ */
+export class StoreAccessDeniedError extends ProbeError {
+  readonly type = 'StoreAccessDenied';
+  constructor(message: string, envVar: string, fix: string) {
+    super(message, { envVar, field: 'store.urlEnv', fix });
+    this.name = 'StoreAccessDeniedError';
+  }
+}
+
 /** The store could not be read or written for now (disk full, too many open files, a database down): retried. */
 export class StoreUnavailableError extends ProbeError {
   readonly type = 'StoreUnavailable';
@@ -252,6 +264,7 @@ export const ERROR_TYPES = {
   InvalidConfig: { behaviour: 'fatal', class: 'InvalidConfigError' },
   MissingStoredInput: { behaviour: 'fatal', class: 'MissingStoredInputError' },
   MissingStoreUrl: { behaviour: 'fatal', class: 'MissingStoreUrlError' },
+  StoreAccessDenied: { behaviour: 'fatal', class: 'StoreAccessDeniedError' },
   StoreUnavailable: { behaviour: 'retry', class: 'StoreUnavailableError' },
   InternalError: { behaviour: 'fatal', class: 'InternalError' },
   ArmFailed: { behaviour: 'fatal', class: 'ArmFailedError' },

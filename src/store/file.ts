@@ -176,6 +176,11 @@ export class FileRunStore implements RunStore {
     await this.refresh(this.file(arm, kind));
   }
 
+  /** Reads the kind's file as `prime` does: a file is read from where this process left it, not by key. */
+  async load(arm: string, kind: StoreKind, _keys: readonly string[]): Promise<void> {
+    await this.refresh(this.file(arm, kind));
+  }
+
   /** Every entry of a kind for an arm, first write wins. */
   async all<T>(arm: string, kind: StoreKind): Promise<T[]> {
     return [...(await this.refresh(this.file(arm, kind))).entries.values()] as T[];

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Client, Pool, type PoolConfig, type QueryResultRow } from 'pg';
 import type { DatasetRow, RunConfig } from '../config/schema';
 import { hostname } from 'node:os';
-import { MissingStoreUrlError, MissingStoredInputError, ProbeError, StoreUnavailableError } from '../errors';
+import { MissingStoreUrlError, MissingStoredInputError, ProbeError, StoreAccessDeniedError, StoreUnavailableError } from '../errors';
 import { datasetRef, type DatasetStore } from './datasets';
 import type { RunDocument, RunStore, StoreKind, StoredListener } from './types';
 
@@ -155,7 +155,7 @@ class StoreDatabase {
   }
 
   /** An error for a failed statement that names the store and the fix, and never its URL or password. */
-  private failure(what: string, e: unknown, url: string | undefined): StoreUnavailableError {
+  private failure(what: string, e: unknown, url: string | undefined): StoreUnavailableError | StoreAccessDeniedError {
     const err = e as { code?: string; message?: string };
     const where = `the PostgreSQL run store (${this.urlEnv}${url ? `: ${describeUrl(url)}` : ''}, ${this.what})`;
     const fix =
@@ -165,12 +165,35 @@ class StoreDatabase {
           ? `; check the user and password in ${this.urlEnv}`
           : '';
     const detail = redactUrl(err?.message ?? String(e), url);
-    return new StoreUnavailableError(`${where}: ${what} failed: ${detail}${err?.code ? ` (${err.code})` : ''}${fix}`);
+    const message = `${where}: ${what} failed: ${detail}${err?.code ? ` (${err.code})` : ''}${fix}`;
+    // Refused credentials or a database that does not exist: a wrong URL, not an outage.
+    if (err?.code === '28P01' || err?.code === '28000') return new StoreAccessDeniedError(message, this.urlEnv, `check the user and password in ${this.urlEnv}`);
+    if (err?.code === '3D000') return new StoreAccessDeniedError(`${message}; create the database or fix its name in ${this.urlEnv}`, this.urlEnv, `create the database, or fix its name in ${this.urlEnv}`);
+    return new StoreUnavailableError(message);
+  }
+}
+
+// Entries an index keeps per arm and kind: what the batches in flight need, not the run's every text. Beyond it the
+// oldest are forgotten (read again if asked for), so a worker's memory stays flat however large the run.
+const INDEX_CAP = 8192;
+
+/** Keeps an entry in an index, forgetting the oldest beyond the cap. */
+function remember(idx: EntryIndex, key: string, body: unknown): void {
+  if (idx.entries.has(key)) return;
+  idx.entries.set(key, body);
+  if (idx.entries.size > idx.cap) {
+    for (const old of idx.entries.keys()) {
+      if (idx.entries.size <= idx.cap) break;
+      idx.entries.delete(old);
+    }
   }
 }
 
 interface EntryIndex {
   entries: Map<string, unknown>;
+  cap: number;
+  /** Whether `prime` read this index (so a reconnect catches it up); `load` reads only the keys it is given. */
+  primed: boolean;
   /** Every row of a transaction older than this was visible to the last read: later reads start here. */
   xmin: string;
   /** The read in progress, so two primes never move the horizon back. */
@@ -191,9 +214,15 @@ export class PostgresRunStore implements RunStore {
   private config?: RunConfig;
   private rows?: Map<string, DatasetRow>;
 
-  /** The store of `ref.runId` at the URL in `ref.urlEnv` of `options.env` (read when first used), or at `options.url`. */
-  constructor(ref: PostgresStoreRef, options: { url?: string; env?: NodeJS.ProcessEnv } = {}) {
+  private readonly indexCap: number;
+
+  /**
+   * The store of `ref.runId` at the URL in `ref.urlEnv` of `options.env` (read when first used), or at `options.url`;
+   * `indexCap` entries per arm and kind are kept in memory (8,192 unless told).
+   */
+  constructor(ref: PostgresStoreRef, options: { url?: string; env?: NodeJS.ProcessEnv; indexCap?: number } = {}) {
     this.ref = ref;
+    this.indexCap = options.indexCap ?? INDEX_CAP;
     this.db = new StoreDatabase(ref.urlEnv, options.env ?? process.env, options.url, `run ${ref.runId}`);
   }
 
@@ -210,7 +239,7 @@ export class PostgresRunStore implements RunStore {
     const id = `${arm}\u0000${kind}`;
     let idx = this.indexes.get(id);
     if (!idx) {
-      idx = { entries: new Map(), xmin: '0', reading: Promise.resolve() };
+      idx = { entries: new Map(), cap: this.indexCap, primed: false, xmin: '0', reading: Promise.resolve() };
       this.indexes.set(id, idx);
     }
     return idx;
@@ -225,6 +254,7 @@ export class PostgresRunStore implements RunStore {
    */
   private refresh(arm: string, kind: StoreKind): Promise<string[]> {
     const idx = this.index(arm, kind);
+    idx.primed = true;
     const next = idx.reading.then(async () => {
       const rows = await this.query<{ horizon: string; key: string | null; body: unknown }>(
         `prime ${kind} of arm ${arm}`,
@@ -237,7 +267,7 @@ export class PostgresRunStore implements RunStore {
       const added: string[] = [];
       for (const r of rows) {
         if (r.key === null || idx.entries.has(r.key)) continue;
-        idx.entries.set(r.key, r.body);
+        remember(idx, r.key, r.body);
         added.push(r.key);
       }
       if (rows[0]) idx.xmin = rows[0].horizon;
@@ -251,6 +281,19 @@ export class PostgresRunStore implements RunStore {
   /** Reads what any writer stored for (arm, kind) since this process last looked, so `peek` sees it. */
   async prime(arm: string, kind: StoreKind): Promise<void> {
     await this.refresh(arm, kind);
+  }
+
+  /** Reads the entries stored under these keys (any writer), so `peek` sees them; one statement. */
+  async load(arm: string, kind: StoreKind, keys: readonly string[]): Promise<void> {
+    const idx = this.index(arm, kind);
+    const missing = [...new Set(keys)].filter((k) => !idx.entries.has(k));
+    if (missing.length === 0) return;
+    const rows = await this.query<{ key: string; body: unknown }>(
+      `read ${missing.length} ${kind} of arm ${arm}`,
+      'SELECT key, body FROM entries WHERE run_id = $1 AND arm = $2 AND kind = $3 AND key = ANY($4::text[])',
+      [this.ref.runId, arm, kind, missing],
+    );
+    for (const r of rows) remember(idx, r.key, r.body);
   }
 
   /** The entry under a key as far as this process has read (no I/O). */
@@ -269,8 +312,8 @@ export class PostgresRunStore implements RunStore {
       [this.ref.runId, arm, kind, key],
     );
     if (!rows[0]) return undefined;
-    if (!idx.entries.has(key)) idx.entries.set(key, rows[0].body);
-    return idx.entries.get(key) as T;
+    remember(idx, key, rows[0].body);
+    return (idx.entries.get(key) ?? rows[0].body) as T;
   }
 
   /** Inserts the entry unless its key is taken; returns the entry that is stored, the first, whoever wrote it. */
@@ -302,11 +345,11 @@ export class PostgresRunStore implements RunStore {
         [this.ref.runId, arm, kind, entry.key],
       );
       const stored = winner[0]?.body ?? entry;
-      if (!idx.entries.has(entry.key)) idx.entries.set(entry.key, stored);
-      return idx.entries.get(entry.key) as T;
+      remember(idx, entry.key, stored);
+      return (idx.entries.get(entry.key) ?? stored) as T;
     }
     if (idx.entries.has(entry.key)) return idx.entries.get(entry.key) as T;
-    idx.entries.set(entry.key, entry);
+    remember(idx, entry.key, entry);
     for (const fn of this.listeners) fn(arm, kind, entry.key);
     return entry;
   }
@@ -460,7 +503,9 @@ export class PostgresRunStore implements RunStore {
 
   /** After (re)connecting: what was stored while nobody listened is found by reading, and told. */
   private async catchUp(): Promise<void> {
-    for (const id of [...this.indexes.keys()]) {
+    for (const [id, idx] of [...this.indexes]) {
+      // Indexes read by key only are caught up by their waiters' own reads.
+      if (!idx.primed) continue;
       const [arm, kind] = id.split('\u0000') as [string, StoreKind];
       const added = await this.refresh(arm, kind).catch(() => [] as string[]);
       for (const key of added) for (const fn of this.listeners) fn(arm, kind, key);
@@ -506,7 +551,7 @@ export class PostgresRunStore implements RunStore {
               // The database is away: waiters find these entries when they prime.
               continue;
             }
-            for (const r of rows) if (!idx.entries.has(r.key)) idx.entries.set(r.key, r.body);
+            for (const r of rows) remember(idx, r.key, r.body);
           }
           for (const key of keys) if (idx.entries.has(key)) for (const fn of this.listeners) fn(arm, kind, key);
         }

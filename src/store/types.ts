@@ -46,6 +46,11 @@ export interface RunStore {
   readonly ref: StoreRef;
   /** Reads what any writer stored for (arm, kind) since this process last looked, so `peek` sees it. */
   prime(arm: string, kind: StoreKind): Promise<void>;
+  /**
+   * Reads the entries under these keys, whoever stored them, so `peek` sees them: what a batch needs, without
+   * reading the rest of the run (a backend may read more, as the file store reads its whole file).
+   */
+  load(arm: string, kind: StoreKind, keys: readonly string[]): Promise<void>;
   /** The entry under a key as far as this process has read (no I/O). */
   peek<T>(arm: string, kind: StoreKind, key: string): T | undefined;
   /** The entry under a key, reading the store when this process has not seen it yet. */

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
-import { MissingStoreUrlError, MissingStoredInputError, StoreUnavailableError } from '../../src/errors';
+import { MissingStoreUrlError, MissingStoredInputError, StoreAccessDeniedError, StoreUnavailableError } from '../../src/errors';
 import { datasetRef, FileDatasetStore, type DatasetStore } from '../../src/store/datasets';
 import { FileRunStore } from '../../src/store/file';
 import { migrate, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/migrate';
@@ -239,6 +239,19 @@ describe.each([fileBackend(), postgresBackend(pg)])('RunStore conformance: $name
     }
   });
 
+  test('load reads the entries under the keys given, whoever stored them, so peek sees them', async () => {
+    const run = newRun('load');
+    const writer = open(run);
+    for (let i = 0; i < 5; i++) await writer.put('arm1', 'suffixes', { key: `p${i}#0/blank`, i });
+    const reader = open(run);
+    expect(reader.peek('arm1', 'suffixes', 'p1#0/blank')).toBeUndefined();
+    await reader.load('arm1', 'suffixes', ['p1#0/blank', 'p3#0/blank', 'nowhere']);
+    expect(reader.peek('arm1', 'suffixes', 'p1#0/blank')).toEqual({ key: 'p1#0/blank', i: 1 });
+    expect(reader.peek('arm1', 'suffixes', 'p3#0/blank')).toEqual({ key: 'p3#0/blank', i: 3 });
+    expect(reader.peek('arm1', 'suffixes', 'nowhere')).toBeUndefined();
+    await reader.load('arm1', 'suffixes', []);
+  });
+
   test('a torn write is ignored', async () => {
     const run = newRun('torn');
     const s = open(run);
@@ -364,7 +377,7 @@ describe.each([fileBackend(), postgresBackend(pg)])('RunStore conformance: $name
 describe('PostgreSQL store', () => {
   const ref = (runId: string) => ({ kind: 'postgres' as const, urlEnv: URL_ENV, runId });
   const opened: RunStore[] = [];
-  const open = (runId: string, options: { url?: string; env?: NodeJS.ProcessEnv } = {}) => {
+  const open = (runId: string, options: { url?: string; env?: NodeJS.ProcessEnv; indexCap?: number } = {}) => {
     const s = new PostgresRunStore(ref(runId), { url: pg.url, ...options });
     opened.push(s);
     return s;
@@ -392,6 +405,21 @@ describe('PostgreSQL store', () => {
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }
+  });
+
+  test('a worker holds what its batches read, not the run: load reads only its keys, and the index forgets the oldest beyond its cap', async () => {
+    const run = newRun('cap');
+    const writer = open(run);
+    for (let i = 0; i < 25; i++) await writer.put('arm1', 'records', { key: `k${i}`, i });
+    const reader = open(run, { indexCap: 10 });
+    await reader.load('arm1', 'records', ['k0', 'k1', 'k2']);
+    expect([0, 1, 2, 3].map((i) => reader.peek('arm1', 'records', `k${i}`) !== undefined)).toEqual([true, true, true, false]);
+    await reader.load('arm1', 'records', Array.from({ length: 25 }, (_, i) => `k${i}`));
+    const kept = Array.from({ length: 25 }, (_, i) => i).filter((i) => reader.peek('arm1', 'records', `k${i}`) !== undefined);
+    // The ten read last stay; a forgotten entry is read again when asked for, and a later write still loses.
+    expect(kept).toEqual([15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+    expect(await reader.get('arm1', 'records', 'k0')).toEqual({ key: 'k0', i: 0 });
+    expect(await reader.put('arm1', 'records', { key: 'k1', i: -1 })).toEqual({ key: 'k1', i: 1 });
   });
 
   test('prime finds a row whose transaction began first but committed after a later one was read', async () => {
@@ -473,10 +501,23 @@ describe('PostgreSQL store', () => {
     test('a wrong password: the error says so, without either password', async () => {
       const wrong = pg.url.replace(encodeURIComponent(pg.cluster.password), encodeURIComponent('not-the-password-42'));
       const e = await failureOf(open(newRun('badpw'), { url: wrong }).readDocument());
-      expect(e).toBeInstanceOf(StoreUnavailableError);
+      // A wrong URL is not an outage: fatal at once, naming the variable.
+      expect(e).toBeInstanceOf(StoreAccessDeniedError);
+      expect((e as StoreAccessDeniedError).retryable).toBe(false);
+      expect(e.message).toContain(URL_ENV);
       expect(e.message).toMatch(/password authentication failed/);
       expect(leaks(everything(e))).toEqual([]);
       expect(everything(e)).not.toContain('not-the-password-42');
+    });
+
+    test('a database that does not exist: fatal, naming the variable and the fix', async () => {
+      const missing = pg.url.replace(/\/[^/?]+(\?|$)/, '/no_such_database$1');
+      const e = await failureOf(open(newRun('nodb'), { url: missing }).readDocument());
+      expect(e).toBeInstanceOf(StoreAccessDeniedError);
+      expect((e as StoreAccessDeniedError).retryable).toBe(false);
+      expect(e.message).toMatch(/no_such_database/);
+      expect(e.message).toMatch(/create the database/);
+      expect(leaks(everything(e))).toEqual([]);
     });
 
     test('the variable unset on this worker: the error names it, and no retry can fix it', async () => {
