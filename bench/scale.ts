@@ -23,7 +23,7 @@ const out = join(root, 'bench/results');
 export const SCALE_LIMITS = { historyEvents: 10_240, historyBytes: 10 * 1024 * 1024, pendingActivities: 2_000 };
 
 /** 320 distinct rows from the 46 held-out passages: each passage in several numbered parts. */
-function scaleRows(n: number): string {
+export function scaleRows(n: number): string {
   const base = readFileSync(join(root, 'examples/data/heldout.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; prefix: string; suffix: string });
   const rows: string[] = [];
   for (let v = 0; rows.length < n; v++) {
@@ -68,7 +68,7 @@ function startedChildren(events: HistoryEvent[]): string[] {
  * its continue-as-new chain (walked back through the started event's continuedExecutionRunId), so that a history
  * split by continue-as-new is not missed. A handle without a run id only reaches the latest run.
  */
-async function runExecutions(client: Client, workflowId: string): Promise<{ stats: ExecutionStats[]; children: number }> {
+export async function runExecutions(client: Client, workflowId: string): Promise<{ stats: ExecutionStats[]; children: number }> {
   const stats: ExecutionStats[] = [];
   const seen = new Set<string>([workflowId]);
   const queue = [workflowId];

@@ -138,7 +138,7 @@ const BatchingSchema = z.strictObject({
     .optional()
     .describe(
       "prefixes an arm's workflow schedules before it continues as new, so its history stays small at any size " +
-        '(default: as many as make about 16,384 judgments per arm)',
+        '(default: as many as make about 6,144 judgments per arm)',
     ),
 });
 

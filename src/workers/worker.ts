@@ -4,6 +4,7 @@ import { defaultIdentity } from '../activities/deps';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
 import { preloadCharts } from '../report/vega';
 import { temporalSettings } from './connection';
+import { workflowCode } from './bundle';
 
 /** Options of a worker process: the queues it polls and, for tests, an existing connection. */
 export interface ProbeWorkerOptions {
@@ -49,6 +50,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const identity = opts.identity ?? defaultIdentity();
   const activities = createActivities({ ...opts.deps, identity });
   preloadCharts();
+  const code = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowBundle: await workflowCode(workflowsPath) };
   return Promise.all(
     queues.map((taskQueue) =>
       Worker.create({
@@ -57,7 +59,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
         taskQueue,
         activities,
         identity,
-        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+        ...code,
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
       }),
     ),

@@ -19,6 +19,9 @@ import { generationOptions, judgeOptions } from './options';
 
 // Progress goes to the run at most this often (each signal is an event in both histories).
 const PROGRESS_EVERY_MS = 2000;
+// Newer runs space their progress out as the arm ages (a 128th of its age, at least the above), so that the run's
+// history, which receives every arm's signals, holds a few hundred per arm however long the arm runs.
+const PROGRESS_AGE_SHARE = 1 / 128;
 
 /** The failure an activity ended with: the ApplicationFailure under Temporal's ActivityFailure, when there is one. */
 function failureOf(err: unknown): { type?: string; message: string; cause: unknown } {
@@ -88,9 +91,12 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   setHandler(armProgressQuery, reportOf);
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
   let lastSent = 0;
+  const armStarted = carried.startedAt ?? Date.now();
+  const spaced = chunked && patched('progress-spacing-v1');
   const report = (force: boolean): Promise<void> | undefined => {
     const now = Date.now();
-    if (!force && now - lastSent < PROGRESS_EVERY_MS) return undefined;
+    const every = spaced ? Math.max(PROGRESS_EVERY_MS, (now - armStarted) * PROGRESS_AGE_SHARE) : PROGRESS_EVERY_MS;
+    if (!force && now - lastSent < every) return undefined;
     lastSent = now;
     // Progress is advisory: a lost signal (the run already closing) must not fail the arm.
     return parent.signal(armProgressSignal, input.arm, reportOf()).catch(() => undefined);
@@ -177,7 +183,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
   }
   await report(true);
   if (range) {
-    const next = carryForward(carried, scheduler.progress(), scheduler.errors(), batches, scheduler.currentJudgeSlots);
+    const next = { ...carryForward(carried, scheduler.progress(), scheduler.errors(), batches, scheduler.currentJudgeSlots), startedAt: armStarted };
     // The next chunk is a new execution of this workflow id: the run's signals and its wait for the result follow it.
     if (range.end < input.prefixes.length) return continueAsNew<typeof probeArm>({ ...input, chunk: { start: range.end, carried: next } });
     return { arm: input.arm, records: [], errors: next.failures.map((e) => ({ arm: input.arm, ...e })), batches: next.batches };
