@@ -73,12 +73,12 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
     it.stage === 'thought' ? [thoughtKey(it.prefixId, it.sample)] : it.thoughtSource ? [thoughtKey(it.thoughtSource.prefixId, it.thoughtSource.sample)] : it.condition === 'normal_model_thought' ? [thoughtKey(it.prefixId, it.sample)] : [],
   );
   const suffixKeys = input.items.flatMap((it) => (it.stage === 'suffix' ? [sampleKey(it.prefixId, it.sample, it.condition!)] : []));
-  await Promise.all([store.load(arm.name, 'thoughts', thoughtKeys), store.load(arm.name, 'suffixes', suffixKeys)]);
+  const [thoughts, suffixes] = await Promise.all([store.load<ThoughtEntry>(arm.name, 'thoughts', thoughtKeys), store.load<SuffixEntry>(arm.name, 'suffixes', suffixKeys)]);
   const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<GenerationResult> => {
     const row = await store.row(item.prefixId);
     if (item.stage === 'thought') {
       const key = thoughtKey(item.prefixId, item.sample);
-      let entry = store.peek<ThoughtEntry>(arm.name, 'thoughts', key);
+      let entry = thoughts.get(key) ?? store.peek<ThoughtEntry>(arm.name, 'thoughts', key);
       if (!entry) {
         const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
           maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
@@ -91,14 +91,14 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
     }
     const condition = item.condition!;
     const key = sampleKey(item.prefixId, item.sample, condition);
-    let entry = store.peek<SuffixEntry>(arm.name, 'suffixes', key);
+    let entry = suffixes.get(key) ?? store.peek<SuffixEntry>(arm.name, 'suffixes', key);
     if (!entry) {
       let thought = '';
       let closedThought: boolean | null = null;
       let thoughtSource: SuffixEntry['thoughtSource'] = null;
       if (condition === 'normal_model_thought' || condition === 'same_arm_swapped_thought') {
         const src = condition === 'normal_model_thought' ? { prefixId: item.prefixId, sample: item.sample } : { prefixId: item.thoughtSource!.prefixId, sample: item.thoughtSource!.sample };
-        const t = await store.get<ThoughtEntry>(arm.name, 'thoughts', thoughtKey(src.prefixId, src.sample));
+        const t = thoughts.get(thoughtKey(src.prefixId, src.sample)) ?? (await store.get<ThoughtEntry>(arm.name, 'thoughts', thoughtKey(src.prefixId, src.sample)));
         if (!t) throw new MissingStoredInputError(`thought ${thoughtKey(src.prefixId, src.sample)} of arm ${arm.name}`, deps.identity);
         thought = t.thought;
         closedThought = t.closedThought;

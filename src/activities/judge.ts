@@ -52,7 +52,9 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
   // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
   const keyOf = (item: WorkItem) => sampleKey(item.prefixId, item.sample, item.condition as Condition);
   const keys = input.items.map(keyOf);
-  await Promise.all([store.load(input.arm, 'records', keys), store.load(input.arm, 'suffixes', keys)]);
+  // What this batch read of the store, kept by the batch (the store's own index is a window and may forget).
+  const [records, suffixes] = await Promise.all([store.load<RecordEntry>(input.arm, 'records', keys), store.load<SuffixEntry>(input.arm, 'suffixes', keys)]);
+  const failed = new Set<string>();
   let unsubscribe = (): void => undefined;
   let wait: LaneWait<WorkItem> | undefined;
   if (input.ahead) {
@@ -61,9 +63,14 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
     const byKey = new Map(input.items.map((it) => [keyOf(it), it]));
     const ready = new Set<WorkItem>();
     const look = () => {
-      for (const [key, it] of byKey) if (!ready.has(it) && kinds.some((k) => store.peek(input.arm, k, key) !== undefined)) ready.add(it);
+      for (const [key, it] of byKey) {
+        if (ready.has(it)) continue;
+        if (records.has(key) || suffixes.has(key) || failed.has(key) || kinds.some((k) => store.peek(input.arm, k, key) !== undefined)) ready.add(it);
+      }
     };
-    await store.load(input.arm, 'failures', keys);
+    const addFailures = (m: Map<string, unknown>) => m.forEach((_v, k) => failed.add(k));
+    const addSuffixes = (m: Map<string, SuffixEntry>) => m.forEach((v, k) => suffixes.set(k, v));
+    addFailures(await store.load(input.arm, 'failures', keys));
     look();
     let nudge: (() => void) | undefined;
     unsubscribe = store.onStored((arm, kind, key) => {
@@ -93,7 +100,9 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
           const timer = setTimeout(() => {
             // Only the keys still waited for are read again.
             const waited = [...byKey].filter(([, it]) => !ready.has(it)).map(([k]) => k);
-            Promise.all([store.load(input.arm, 'suffixes', waited), store.load(input.arm, 'failures', waited)]).then(look, () => undefined).finally(finish);
+            Promise.all([store.load<SuffixEntry>(input.arm, 'suffixes', waited).then(addSuffixes), store.load(input.arm, 'failures', waited).then(addFailures)])
+              .then(look, () => undefined)
+              .finally(finish);
           }, POLL_MS);
           nudge = finish;
           signal.addEventListener('abort', finish, { once: true });
@@ -103,13 +112,15 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
   const outcomes = await runLanes(input.items, input.lanes, ep, async (item, _i, signal): Promise<JudgeResult> => {
     const condition = item.condition as Condition;
     const key = keyOf(item);
-    let rec = store.peek<RecordEntry>(input.arm, 'records', key);
-    if (!rec && input.ahead && !store.peek(input.arm, 'suffixes', key)) {
+    let rec = records.get(key) ?? store.peek<RecordEntry>(input.arm, 'records', key);
+    // Judging ahead, a suffix told of by the store may have left its window already: it is read again.
+    const stored = rec ? undefined : (suffixes.get(key) ?? store.peek<SuffixEntry>(input.arm, 'suffixes', key) ?? (input.ahead && !failed.has(key) ? await store.get<SuffixEntry>(input.arm, 'suffixes', key) : undefined));
+    if (!rec && input.ahead && !stored) {
       // Its generation failed for this sample: the arm records that error, not the judge.
       return { prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: null, attempts: 0, error: null, notReady: true };
     }
     if (!rec) {
-      const s = await store.get<SuffixEntry>(input.arm, 'suffixes', key);
+      const s = stored ?? (await store.get<SuffixEntry>(input.arm, 'suffixes', key));
       if (!s) throw new MissingStoredInputError(`suffix ${key} of arm ${input.arm}`, deps.identity);
       const row = await store.row(item.prefixId);
       const content = judgePrompt(j.prompt, row.prefix, row.suffix, s.suffix);

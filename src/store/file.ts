@@ -177,8 +177,14 @@ export class FileRunStore implements RunStore {
   }
 
   /** Reads the kind's file as `prime` does: a file is read from where this process left it, not by key. */
-  async load(arm: string, kind: StoreKind, _keys: readonly string[]): Promise<void> {
-    await this.refresh(this.file(arm, kind));
+  async load<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>> {
+    const idx = await this.refresh(this.file(arm, kind));
+    const found = new Map<string, T>();
+    for (const k of keys) {
+      const e = idx.entries.get(k);
+      if (e !== undefined) found.set(k, e as T);
+    }
+    return found;
   }
 
   /** Every entry of a kind for an arm, first write wins. */

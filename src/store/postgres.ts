@@ -173,9 +173,10 @@ class StoreDatabase {
   }
 }
 
-// Entries an index keeps per arm and kind: what the batches in flight need, not the run's every text. Beyond it the
-// oldest are forgotten (read again if asked for), so a worker's memory stays flat however large the run.
-const INDEX_CAP = 8192;
+// Entries an index keeps per arm and kind, beyond what each batch keeps for itself (RunStore.load): a window of the
+// latest, not the run's every text. Beyond it the oldest are forgotten (read again if asked for), so a worker's
+// memory stays flat however large the run.
+const INDEX_CAP = 1024;
 
 /** Keeps an entry in an index, forgetting the oldest beyond the cap. */
 function remember(idx: EntryIndex, key: string, body: unknown): void {
@@ -218,7 +219,7 @@ export class PostgresRunStore implements RunStore {
 
   /**
    * The store of `ref.runId` at the URL in `ref.urlEnv` of `options.env` (read when first used), or at `options.url`;
-   * `indexCap` entries per arm and kind are kept in memory (8,192 unless told).
+   * `indexCap` entries per arm and kind are kept in memory (1,024 unless told).
    */
   constructor(ref: PostgresStoreRef, options: { url?: string; env?: NodeJS.ProcessEnv; indexCap?: number } = {}) {
     this.ref = ref;
@@ -284,16 +285,26 @@ export class PostgresRunStore implements RunStore {
   }
 
   /** Reads the entries stored under these keys (any writer), so `peek` sees them; one statement. */
-  async load(arm: string, kind: StoreKind, keys: readonly string[]): Promise<void> {
+  async load<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>> {
     const idx = this.index(arm, kind);
-    const missing = [...new Set(keys)].filter((k) => !idx.entries.has(k));
-    if (missing.length === 0) return;
-    const rows = await this.query<{ key: string; body: unknown }>(
+    const found = new Map<string, T>();
+    const missing: string[] = [];
+    for (const k of new Set(keys)) {
+      const e = idx.entries.get(k);
+      if (e !== undefined) found.set(k, e as T);
+      else missing.push(k);
+    }
+    if (missing.length === 0) return found;
+    const rows = await this.query<{ key: string; body: T }>(
       `read ${missing.length} ${kind} of arm ${arm}`,
       'SELECT key, body FROM entries WHERE run_id = $1 AND arm = $2 AND kind = $3 AND key = ANY($4::text[])',
       [this.ref.runId, arm, kind, missing],
     );
-    for (const r of rows) remember(idx, r.key, r.body);
+    for (const r of rows) {
+      remember(idx, r.key, r.body);
+      found.set(r.key, r.body);
+    }
+    return found;
   }
 
   /** The entry under a key as far as this process has read (no I/O). */

@@ -47,10 +47,11 @@ export interface RunStore {
   /** Reads what any writer stored for (arm, kind) since this process last looked, so `peek` sees it. */
   prime(arm: string, kind: StoreKind): Promise<void>;
   /**
-   * Reads the entries under these keys, whoever stored them, so `peek` sees them: what a batch needs, without
-   * reading the rest of the run (a backend may read more, as the file store reads its whole file).
+   * Reads the entries under these keys, whoever stored them, and returns those found: what a batch needs, without
+   * reading the rest of the run (a backend may read more, as the file store reads its whole file). The batch keeps
+   * the map; `peek` may see them too, while the process's index holds them.
    */
-  load(arm: string, kind: StoreKind, keys: readonly string[]): Promise<void>;
+  load<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>>;
   /** The entry under a key as far as this process has read (no I/O). */
   peek<T>(arm: string, kind: StoreKind, key: string): T | undefined;
   /** The entry under a key, reading the store when this process has not seen it yet. */
