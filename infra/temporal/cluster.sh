@@ -48,6 +48,9 @@ load_ports() {
 }
 
 save_ports() {
+  # Temporal keeps membership ports in a SMALLINT column.
+  [ $((PORT - 300)) -ge 1024 ] && [ $((PORT - 300)) -le 32767 ] ||
+    die "TEMPORAL_CLUSTER_PORT=$PORT puts the membership ports (the port - 300) outside 1024-32767, which Temporal cannot store: pick a port from 1324 to 33067"
   mkdir -p "$state"
   printf 'PORT=%s\nPG_MODE=%s\nPG_HOST=%s\nPG_PORT=%s\nPG_USER=%s\n' "$PORT" "$PG_MODE" "$PG_HOST" "$PG_PORT" "$PG_USER" > "$state/ports.env"
 }
@@ -84,7 +87,13 @@ start_private_postgres() {
     (umask 077; od -An -tx1 -N16 /dev/urandom | tr -d ' \n' > "$state/pg-password")
     local pwfile="$state/pg/pwfile"
     (umask 077; cat "$state/pg-password" > "$pwfile")
-    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$state/pg"; fi
+    if [ "$(id -u)" = 0 ]; then
+      chown -R postgres:postgres "$state/pg"
+      # The postgres user must reach its data through the state folder (traverse only: the password file stays 0600).
+      chmod o+x "$state"
+      runuser -u postgres -- test -x "$state/pg" ||
+        die "the postgres user cannot reach $state/pg (a folder above it is closed to other users): set TEMPORAL_CLUSTER_DIR to a folder under one it can traverse, e.g. /var/tmp/thought-probe-cluster"
+    fi
     as_pg "$PG_BIN/initdb" -D "$state/pg/data" -U "$PG_USER" --pwfile="$pwfile" --auth-host=scram-sha-256 \
       --auth-local=trust -E UTF8 --locale=C --no-instructions >"$state/pg/initdb.log" 2>&1 ||
       { cat "$state/pg/initdb.log" >&2; die "initdb failed"; }
@@ -153,8 +162,8 @@ temporal_cli() {
 wait_frontend() {
   local deadline=$((SECONDS + ${TEMPORAL_CLUSTER_START_TIMEOUT:-120}))
   until temporal_cli operator cluster health >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || { tail -n 20 "$state/frontend.log" >&2; die "the frontend did not answer on 127.0.0.1:$PORT"; }
-    alive frontend || { tail -n 20 "$state/frontend.log" >&2; die "the frontend exited (log: $state/frontend.log)"; }
+    [ $SECONDS -lt $deadline ] || { tail -n 20 "$state/frontend.log" | cut -c1-400 >&2; die "the frontend did not answer on 127.0.0.1:$PORT"; }
+    alive frontend || { tail -n 20 "$state/frontend.log" | cut -c1-400 >&2; die "the frontend exited (log: $state/frontend.log)"; }
     sleep 0.5
   done
 }
@@ -203,7 +212,7 @@ cmd_start() {
   for svc in "${svcs[@]}"; do start_service "$svc"; done
   wait_ready
   for svc in "${SERVICES[@]}"; do
-    alive "$svc" || { tail -n 5 "$state/$svc.log" >&2; die "$svc exited at start (log: $state/$svc.log)"; }
+    alive "$svc" || { tail -n 5 "$state/$svc.log" | cut -c1-400 >&2; die "$svc exited at start (log: $state/$svc.log)"; }
   done
   say "Temporal $(cat "$bindir/temporal-server.pinned") on PostgreSQL: frontend 127.0.0.1:$PORT, namespace $NAMESPACE, store database $STORE_DB"
   say "for workers and the CLI: eval \"\$(bash infra/temporal/cluster.sh env)\"   stop: npm run temporal:cluster -- stop"
