@@ -26,10 +26,12 @@ NAMESPACE=${TEMPORAL_CLUSTER_NAMESPACE:-default}
 STORE_DB=${TEMPORAL_CLUSTER_STORE_DB:-thought_probe}
 
 die() { echo "error: $*" >&2; exit 1; }
+# Bad input (a command, a service, a port, a missing setting): exit 2, naming it and the fix.
+bad() { echo "error: $*" >&2; exit 2; }
 say() { echo "cluster: $*" >&2; }
 
 offset_of() {
-  case $1 in frontend) echo 0 ;; history) echo 1 ;; matching) echo 2 ;; worker) echo 6 ;; *) die "unknown service '$1' (one of: ${SERVICES[*]})" ;; esac
+  case $1 in frontend) echo 0 ;; history) echo 1 ;; matching) echo 2 ;; worker) echo 6 ;; *) bad "unknown service '$1' (one of: ${SERVICES[*]})" ;; esac
 }
 
 # The ports are fixed by the first start and kept in ports.env, so a service restarted alone rejoins on its own.
@@ -37,6 +39,9 @@ load_ports() {
   if [ -f "$state/ports.env" ]; then
     # shellcheck disable=SC1091
     . "$state/ports.env"
+    if [ -n "${TEMPORAL_CLUSTER_PORT:-}" ] && [ "$TEMPORAL_CLUSTER_PORT" != "$PORT" ]; then
+      say "warning: the cluster in $state was set up on port $PORT; TEMPORAL_CLUSTER_PORT=$TEMPORAL_CLUSTER_PORT is ignored (remove $state to start afresh)"
+    fi
   else
     PORT=${TEMPORAL_CLUSTER_PORT:-7233}
     if [ -n "${TEMPORAL_CLUSTER_PG_HOST:-}" ]; then
@@ -50,14 +55,14 @@ load_ports() {
 save_ports() {
   # Temporal keeps membership ports in a SMALLINT column.
   [ $((PORT - 300)) -ge 1024 ] && [ $((PORT - 300)) -le 32767 ] ||
-    die "TEMPORAL_CLUSTER_PORT=$PORT puts the membership ports (the port - 300) outside 1024-32767, which Temporal cannot store: pick a port from 1324 to 33067"
+    bad "TEMPORAL_CLUSTER_PORT=$PORT puts the membership ports (the port - 300) outside 1024-32767, which Temporal cannot store: pick a port from 1324 to 33067"
   mkdir -p "$state"
   printf 'PORT=%s\nPG_MODE=%s\nPG_HOST=%s\nPG_PORT=%s\nPG_USER=%s\n' "$PORT" "$PG_MODE" "$PG_HOST" "$PG_PORT" "$PG_USER" > "$state/ports.env"
 }
 
 pg_password() {
   if [ "$PG_MODE" = external ]; then
-    [ -n "${TEMPORAL_CLUSTER_PG_PASSWORD:-}" ] || die "TEMPORAL_CLUSTER_PG_PASSWORD is not set: export the password of $PG_USER@$PG_HOST:$PG_PORT (TEMPORAL_CLUSTER_PG_HOST points the cluster at that server)"
+    [ -n "${TEMPORAL_CLUSTER_PG_PASSWORD:-}" ] || bad "TEMPORAL_CLUSTER_PG_PASSWORD is not set: export the password of $PG_USER@$PG_HOST:$PG_PORT (TEMPORAL_CLUSTER_PG_HOST points the cluster at that server)"
     printf '%s' "$TEMPORAL_CLUSTER_PG_PASSWORD"
   else
     cat "$state/pg-password"
@@ -198,7 +203,8 @@ cmd_start() {
   bindir=$(bash "$root/infra/temporal/ensure-server.sh")
   cli=$(bash "$root/infra/temporal/ensure-cli.sh")
   load_ports
-  mkdir -p "$state"
+  # Settings first: a bad one stops the start before anything is written.
+  if [ "$PG_MODE" = external ]; then pg_password >/dev/null; fi
   save_ports
   [ "$PG_MODE" = private ] && start_private_postgres
   setup_databases
@@ -268,5 +274,5 @@ case $cmd in
     [ "$PG_MODE" = private ] || die "the cluster uses PostgreSQL at $PG_HOST:$PG_PORT, which this script does not manage"
     pg_ctl_private -m fast restart >/dev/null
     say "restarted the private PostgreSQL" ;;
-  *) die "unknown command '$cmd': use start, stop, status, env or restart-postgres" ;;
+  *) bad "unknown command '$cmd': use start, stop, status, env or restart-postgres" ;;
 esac
