@@ -113,7 +113,7 @@ sql_tool() {
   SQL_PASSWORD=$(pg_password) "$bindir/temporal-sql-tool" --plugin postgres12 --ep "$PG_HOST" -p "$PG_PORT" -u "$PG_USER" "$@"
 }
 
-# Creates the databases and applies the schema the module ships; each step is a no-op when already done.
+# Creates the databases and applies the schemas the module ships (once per state folder; safe on a server set up before).
 setup_databases() {
   [ -f "$state/setup.done" ] && return 0
   local schema="$root/.tools/share/temporal-server/schema/postgresql/v12"
@@ -123,12 +123,13 @@ setup_databases() {
     sql_tool --db "$db" create-database >>"$log" 2>&1 || true
   done
   say "setting up the schemas of temporal and temporal_visibility (log: $log)"
-  {
-    sql_tool --db temporal setup-schema -v 0.0 &&
-      sql_tool --db temporal update-schema -d "$schema/temporal/versioned" &&
-      sql_tool --db temporal_visibility setup-schema -v 0.0 &&
-      sql_tool --db temporal_visibility update-schema -d "$schema/visibility/versioned"
-  } >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "the schema setup failed (log: $log)"; }
+  for pair in temporal:temporal visibility:temporal_visibility; do
+    # setup-schema fails on a database set up before (a server given with TEMPORAL_CLUSTER_PG_HOST); update-schema
+    # then applies only the versions it lacks, and must succeed.
+    sql_tool --db "${pair#*:}" setup-schema -v 0.0 >>"$log" 2>&1 || true
+    sql_tool --db "${pair#*:}" update-schema -d "$schema/${pair%%:*}/versioned" >>"$log" 2>&1 ||
+      { tail -n 20 "$log" | cut -c1-400 >&2; die "the schema update of ${pair#*:} failed (log: $log)"; }
+  done
   touch "$state/setup.done"
 }
 
