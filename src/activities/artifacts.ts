@@ -13,7 +13,7 @@ import { RunDirectoryConflictError } from '../errors';
 import { renderReportHtml } from '../report';
 import type { ActivityDeps } from './deps';
 import type { RecordEntry } from './judge';
-import { writeFileAtomic, type StoreAddress, type StoreRef } from '../store';
+import { writeFileAtomic, writeJsonLinesAtomic, type StoreAddress, type StoreRef } from '../store';
 import { loadRows } from '../store/datasets';
 import { selectRows } from '../config/validate';
 
@@ -166,7 +166,6 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
     m.set(sampleKey(rows[e.prefixIndex]!.id, e.sample, e.condition), e);
     errorsByArm.set(e.arm, m);
   }
-  const lines: string[] = [];
   const records: SampleRecord[] = [];
   const contributors = new Set<string>();
   let simulated = false;
@@ -191,7 +190,6 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
               error: e?.error ?? 'no record was produced for this sample',
             };
           }
-          lines.push(JSON.stringify(record));
           records.push(record);
         }
       }
@@ -219,7 +217,8 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   await mkdir(dir, { recursive: true });
   // A store elsewhere than this directory: config.json is written beside the other artifacts too.
   if (store.ref.kind !== 'file' || dir !== input.storeDir) await writeFileAtomic(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);
-  await writeFileAtomic(paths.samples, `${lines.join('\n')}\n`);
+  // One line per record, streamed: the file is never held in memory beside the records.
+  await writeJsonLinesAtomic(paths.samples, records);
   await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await writeFileAtomic(paths.report, renderReport(summary));

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
 import { appendFile, mkdir, open, readFile, writeFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunConfig, DatasetRow } from '../config/schema';
@@ -252,6 +253,18 @@ export class FileRunStore implements RunStore {
 // Closers of the append handles open in this process, oldest first.
 const openHandles: { store: FileRunStore; close: () => void }[] = [];
 const MAX_OPEN_APPENDERS = 48;
+
+/** Writes one JSON line per item to a file atomically, streaming, so no copy of the whole file is held in memory. */
+export async function writeJsonLinesAtomic(file: string, items: Iterable<unknown>): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const out = createWriteStream(tmp);
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  for (const item of items) {
+    if (!out.write(`${JSON.stringify(item)}\n`)) await Promise.race([once(out, 'drain'), failed]);
+  }
+  await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
+  await rename(tmp, file);
+}
 
 /** Writes a file atomically (temporary name, then rename), so a crash never leaves half an artifact. */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
