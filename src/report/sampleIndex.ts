@@ -41,7 +41,7 @@ export interface SampleIndexOptions {
 
 /**
  * Distinct sample text report.html holds in full: 40 million characters, about three times a 10x run's (20,480
- * samples, 12 million); beyond it the file keeps evenly spaced prefixes up to this much and points to `view`.
+ * samples, 12.6 million); beyond it the file keeps evenly spaced prefixes up to this much and points to `view`.
  */
 export const SAMPLE_TEXT_BUDGET = 40_000_000;
 
@@ -82,7 +82,20 @@ export function buildSampleIndex(records: ReportRecord[], opts: SampleIndexOptio
     rows.push(at(arms, armIds, r.arm), at(conditions, condIds, r.condition), prefixIds.get(r.prefixId)!, r.sample, reward, r.judge?.attempts ?? 0, str(r.thought), str(r.suffix), str(r.judge?.raw ?? ''), error);
   }
   const textOf = (m: Record<string, string> | undefined) => prefixes.map((p) => (kept.has(p) && m?.[p] !== undefined ? str(m[p]!) : -1));
-  return { v: 1, runId: opts.runId, total: records.length, arms, conditions, prefixes, prefixText: textOf(opts.prefixText), truth: textOf(opts.truth), sampled: kept.size < prefixes.length, strings, rows };
+  const prefixText = textOf(opts.prefixText);
+  const truth = textOf(opts.truth);
+  // Sorted, the string table puts similar texts side by side, where gzip finds their repeats (a 10x run's index
+  // compresses to about half the size it has in order of appearance).
+  const order = strings.map((_, i) => i).sort((a, b) => (strings[a]! < strings[b]! ? -1 : strings[a]! > strings[b]! ? 1 : 0));
+  const to = new Int32Array(strings.length);
+  order.forEach((from, i) => (to[from] = i));
+  const remap = (i: number) => (i < 0 ? i : to[i]!);
+  const F = ROW_FIELDS.length;
+  for (let o = 0; o < rows.length; o += F) for (let f = 6; f < F; f++) rows[o + f] = remap(rows[o + f]!);
+  return {
+    v: 1, runId: opts.runId, total: records.length, arms, conditions, prefixes, prefixText: prefixText.map(remap), truth: truth.map(remap),
+    sampled: kept.size < prefixes.length, strings: order.map((i) => strings[i]!), rows,
+  };
 }
 
 /** The prefixes whose records fit the budget: all of them, or every n-th in run order. */
