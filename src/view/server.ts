@@ -34,6 +34,8 @@ interface Answer {
   body: string;
 }
 
+const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/i;
+
 const html = (body: string, status = 200): Answer => ({ status, type: 'html', body });
 const json = (value: unknown, status = 200): Answer => ({ status, type: 'json', body: `${JSON.stringify(value)}\n` });
 
@@ -116,6 +118,9 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     let answer: Answer;
     const api = (req.url ?? '/').startsWith('/api/');
     try {
+      // Bound to the loopback, the server answers only requests addressed to it there: a web page elsewhere cannot
+      // read runs through a DNS name rebound to 127.0.0.1.
+      if (loopback && !LOOPBACK_HOST.test(req.headers.host ?? '')) throw new ViewRequestError(403, `requests must be addressed to 127.0.0.1, localhost or [::1] (this one says Host: ${req.headers.host ?? '(none)'}); to serve other hosts, start view with --host`);
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new ViewRequestError(405, `${req.method} is not served: view is read-only (GET only)`);
       let url: URL;
       try {
@@ -142,8 +147,9 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     res.end(req.method === 'HEAD' ? undefined : answer.body);
   }
 
-  const server = createServer((req, res) => void handle(req, res));
   const host = opts.host ?? '127.0.0.1';
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());

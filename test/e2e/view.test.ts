@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createActivities } from '../../src/activities';
@@ -294,6 +295,17 @@ test('bad input gets a clear 4xx naming the parameter, and the server goes on', 
     const said = r.body ? (r.body as { error: string }).error : r.text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(said).toMatch(message);
   }
+  // A request addressed to another name (DNS rebinding) is refused.
+  const rebound = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(`${base}/api/runs`, { headers: { host: 'attacker.example:80' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  expect(rebound.status).toBe(403);
+  expect(rebound.text).toMatch(/must be addressed to 127\.0\.0\.1/);
   const post = await fetch(`${base}/api/runs`, { method: 'POST', body: '{}' });
   expect(post.status).toBe(405);
   expect(await post.text()).toMatch(/read-only/);

@@ -6,7 +6,7 @@ import type { RunConfig, DatasetRow } from '../../src/config/schema';
 import { parseRunConfig } from '../../src/config/validate';
 import type { SampleRecord } from '../../src/experiment/records';
 import { simulatedRecords, recordKey } from '../../src/sim/records';
-import { FileRunStore } from '../../src/store';
+import { FileRunStore, type RunStore } from '../../src/store';
 import { configHash } from '../../src/config/load';
 import { heldoutRows } from './configs';
 
@@ -40,13 +40,26 @@ export function largeRunConfig(name: string, prefixes: number, outDir: string): 
   });
 }
 
-/** Writes a run's document and every record into its file store (`<output.dir>/<runId>`); returns the records. */
-export async function writeLargeRun(config: RunConfig, runId: string): Promise<{ dir: string; records: SampleRecord[] }> {
+/**
+ * Writes a run's document and its records into a store (by default its file store, `<output.dir>/<runId>`);
+ * returns the run directory and the records. `records` picks which of them to write (all by default).
+ */
+export async function writeLargeRun(
+  config: RunConfig,
+  runId: string,
+  opts: { store?: RunStore; records?: (all: SampleRecord[]) => SampleRecord[] } = {},
+): Promise<{ dir: string; records: SampleRecord[] }> {
   const dir = join(config.output.dir, runId);
-  const store = new FileRunStore(dir);
+  const store = opts.store ?? new FileRunStore(dir);
   await store.writeDocument({ runId, configHash: configHash(config), resumedFrom: [], reused: {}, config });
-  const records = simulatedRecords(config, runId, { judgeInvalidRate: 0.02 });
+  const all = simulatedRecords(config, runId, { judgeInvalidRate: 0.02 });
+  const records = opts.records ? opts.records(all) : all;
   for (const r of records) await store.put(r.arm, 'records', { key: recordKey(r), ...r });
-  store.close();
+  if (!opts.store) store.close();
   return { dir, records };
+}
+
+/** Stores more records of a run (a running run going on). */
+export async function storeRecords(store: RunStore, records: SampleRecord[]): Promise<void> {
+  for (const r of records) await store.put(r.arm, 'records', { key: recordKey(r), ...r });
 }
