@@ -20,7 +20,7 @@ import type { SampleRecord } from '../../src/experiment/records';
 import { FileRunStore } from '../../src/store';
 import { largeRunConfig, writeLargeRun } from '../helpers/large-run';
 import { simConfig, tempDir } from '../helpers/configs';
-import { CLI, cliEnv, jsonl, ROOT } from '../helpers/e2e-cli';
+import { CLI, cliEnv, jsonl, ROOT, runCli, show } from '../helpers/e2e-cli';
 import { withServerAndSim, withWorkers } from '../helpers/temporal';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -311,4 +311,13 @@ test('bad input gets a clear 4xx naming the parameter, and the server goes on', 
   expect(await post.text()).toMatch(/read-only/);
   expect((await get('/api/runs')).status).toBe(200);
   expect(view.exitCode).toBeNull();
+}, 60_000);
+
+test('view on the command line: an unknown run id or a bad port exits 2 naming it, before anything listens', async () => {
+  const [unknown, port] = await Promise.all([runCli(['view', 'view-done', 'no-such-run', '--port', '0'], { address: t.env.address }), runCli(['view', '--port', 'eighty'], { address: t.env.address })]);
+  expect({ status: unknown.status, out: show(unknown) }).toMatchObject({ status: 2 });
+  expect(unknown.stderr).toContain('run no-such-run not found');
+  expect(unknown.stdout).not.toContain('http://');
+  expect({ status: port.status, out: show(port) }).toMatchObject({ status: 2 });
+  expect(port.stderr).toContain('--port: must be a port number from 0 to 65535');
 }, 60_000);
