@@ -64,7 +64,7 @@ export interface ListedRun extends RunListing {
 export function listPage(runs: ListedRun[]): string {
   const rows = runs.map(
     (r) =>
-      `<tr data-run="${esc(r.runId)}"><td><a href="${runPath(r.runId)}">${esc(r.runId)}</a></td><td class="status">${esc(r.status.toLowerCase())}</td><td>${esc(r.startedAt ?? '')}</td><td>${esc(r.arms?.join(', ') ?? '')}</td><td class="num">${r.planned === null ? 'not prepared yet' : `${r.stored} / ${r.planned}`}</td></tr>`,
+      `<tr data-run="${esc(r.runId)}"><td><a href="${runPath(r.runId)}">${esc(r.runId)}</a></td><td class="status">${esc(r.status.toLowerCase())}</td><td>${esc(r.startedAt ?? '')}</td><td>${esc(r.arms?.join(', ') ?? '')}</td><td class="num">${r.planned === null ? 'no config in its store yet (preparing, or its store is not reachable from here)' : `${r.stored} / ${r.planned}`}</td></tr>`,
   );
   return page('thought-probe runs', [
     '<h1>thought-probe runs</h1>',
