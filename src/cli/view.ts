@@ -2,7 +2,8 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { RunConfig } from '../config/schema';
 import { processStores, type RunStore } from '../store';
 import { storeRefOf } from '../store/types';
-import { startViewServer, type RunCatalog, type RunListing } from '../view';
+import { armWorkflowId, type ProbeArmResult } from '../workflows/api';
+import { startViewServer, type FailedSample, type RunCatalog, type RunListing } from '../view';
 import { InputError } from './errors';
 import { runInput } from './resume';
 import { connectClient } from './temporal';
@@ -16,10 +17,28 @@ function listingOf(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | '
 
 /**
  * Runs as Temporal knows them: the list from its visibility (probeRun workflows, or the ids given), each run's
- * store from the config in its history (`<output.dir>/<run id>` for the file store, as `export` finds it).
+ * store from the config in its history (`<output.dir>/<run id>` for the file store, as `export` finds it), and a
+ * completed run's failed samples from its arms' results (as `export` does).
  */
 export function temporalCatalog(client: Client, only: string[] = []): RunCatalog {
   const configs = new Map<string, Promise<RunConfig>>();
+  const failures = new Map<string, Promise<FailedSample[]>>();
+  // A completed run's failed samples are in its arms' results, which never change: read once.
+  const failedOf = (runId: string, config: RunConfig) => () => {
+    let f = failures.get(runId);
+    if (!f) {
+      f = Promise.all(
+        config.arms.map(async (a) => {
+          const child = client.workflow.getHandle(armWorkflowId(runId, a.name));
+          const status = await child.describe().then((x) => x.status.name, () => 'NOT_STARTED');
+          return status === 'COMPLETED' ? ((await child.result()) as ProbeArmResult).errors : [];
+        }),
+      ).then((xs) => xs.flat());
+      failures.set(runId, f);
+      f.catch(() => failures.delete(runId));
+    }
+    return f;
+  };
   return {
     async list() {
       if (only.length) return (await Promise.all(only.map(async (id) => (await this.open(id))?.listing))).filter((x): x is RunListing => x !== undefined);
@@ -45,7 +64,7 @@ export function temporalCatalog(client: Client, only: string[] = []): RunCatalog
       }
       const c = await config;
       const store: RunStore = processStores.open(storeRefOf(c, runId) ?? `${c.output.dir.replace(/\/+$/, '')}/${runId}`);
-      return { listing: listingOf(d), store };
+      return { listing: listingOf(d), store, failed: failedOf(runId, c) };
     },
   };
 }

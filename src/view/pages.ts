@@ -77,7 +77,7 @@ export function listPage(runs: ListedRun[]): string {
 
 /** The line under a run page's title: status, progress and links. */
 export function runHeader(listing: RunListing, run: RunSnapshot): string {
-  const done = run.records.length;
+  const done = run.stored;
   return [
     nav(listing.runId),
     `<p id="run-status">Status: <span class="status">${esc(listing.status.toLowerCase())}</span>, started ${esc(listing.startedAt ?? '?')}${listing.closedAt ? `, closed ${esc(listing.closedAt)}` : ''}. Samples stored: <b id="run-progress">${done} / ${run.planned}</b>${done < run.planned ? ' (the numbers below are over the samples stored so far)' : ''}.</p>`,
@@ -88,7 +88,7 @@ export function runHeader(listing: RunListing, run: RunSnapshot): string {
 export function runSamplesSection(runId: string, run: RunSnapshot): string {
   return [
     '<h2 id="samples-heading">Samples</h2>',
-    `<p><a id="browse-samples" href="${runPath(runId)}/samples">Browse all ${run.records.length} samples stored</a>: filter by arm, condition, prefix, reward or invalid judgment, search thoughts and suffixes, read any sample whole.</p>`,
+    `<p><a id="browse-samples" href="${runPath(runId)}/samples">Browse all ${run.records.length} samples</a>: filter by arm, condition, prefix, reward or invalid judgment, search thoughts and suffixes, read any sample whole.</p>`,
   ].join('\n');
 }
 
@@ -126,7 +126,7 @@ export function samplesPage(listing: RunListing, run: RunSnapshot, q: SampleQuer
   return page(`Samples of ${listing.runId}`, [
     nav(listing.runId),
     `<h1>Samples of <code>${esc(listing.runId)}</code></h1>`,
-    `<p>Status: <span class="status">${esc(listing.status.toLowerCase())}</span>; ${run.records.length} of ${run.planned} samples stored.</p>`,
+    `<p>Status: <span class="status">${esc(listing.status.toLowerCase())}</span>; ${run.stored} of ${run.planned} samples stored.</p>`,
     `<form class="filters" method="get" action="${base}">`,
     `<label>Arm ${options('arm', run.config.arms.map((a) => a.name), q.arm)}</label>`,
     `<label>Condition ${options('condition', run.conditions, q.condition)}</label>`,

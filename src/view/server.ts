@@ -50,7 +50,7 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     if (!found) throw new ViewRequestError(404, `no run "${runId}"; the run list at / shows the runs this server knows`);
     let data = runs.get(runId);
     if (!data) runs.set(runId, (data = new RunData(runId, found.store)));
-    const run = await data.read();
+    const run = await data.read(found.listing.status === 'COMPLETED' ? found.failed : undefined);
     if (!run) throw new ViewRequestError(404, `run "${runId}" (${found.listing.status.toLowerCase()}) has nothing in its store yet: it is still preparing, or its store is not reachable from here`);
     return { listing: found.listing, data, run };
   }
@@ -59,7 +59,7 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     return Promise.all(
       (await opts.catalog.list()).map(async (l) => {
         const run = await open(l.runId).then((x) => x.run, () => undefined);
-        return { ...l, arms: run ? run.config.arms.map((a) => a.name) : null, stored: run ? run.records.length : null, planned: run ? run.planned : null };
+        return { ...l, arms: run ? run.config.arms.map((a) => a.name) : null, stored: run ? run.stored : null, planned: run ? run.planned : null };
       }),
     );
   }
@@ -77,8 +77,8 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     if (parts.length === 2) {
       if ([...url.searchParams.keys()].length) throw new ViewRequestError(400, `a run page takes no parameters; filter samples at ${url.pathname}/samples`);
       const summary = data.summary(run);
-      if (api) return json({ ...listing, stored: run.records.length, planned: run.planned, arms: run.config.arms.map((a) => a.name), conditions: run.conditions, summary });
-      const key = `${run.records.length}|${listing.status}`;
+      if (api) return json({ ...listing, stored: run.stored, total: run.records.length, planned: run.planned, arms: run.config.arms.map((a) => a.name), conditions: run.conditions, summary });
+      const key = `${run.stored}|${run.records.length}|${listing.status}`;
       const cached = pages.get(listing.runId);
       if (cached?.key === key) return html(cached.html);
       const body = await renderReportHtml(summary, run.records, { samplesHtml: runSamplesSection(listing.runId, run), headerHtml: runHeader(listing, run) });
@@ -91,7 +91,7 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       const result = samplePage(run, q);
       if (!api) return html(samplesPage(listing, run, q, result));
       return json({
-        runId: listing.runId, status: listing.status, stored: run.records.length, planned: run.planned,
+        runId: listing.runId, status: listing.status, stored: run.stored, total: run.records.length, planned: run.planned,
         matching: result.matching, page: q.page, pageSize: q.pageSize, pages: result.pages,
         samples: result.items.map((i) => ({ ...run.records[i]!, url: samplePath(listing.runId, run.records[i]!) })),
       });

@@ -2,7 +2,7 @@
  * End to end: `thought-probe view` (the built CLI, a child process) over three runs on a real Temporal dev server,
  * driven through real HTTP and a real headless Chromium (Debian's, every request to anywhere but the view server
  * blocked and counted):
- * - a finished run (a real probeRun through a worker and the simulated endpoints);
+ * - a finished run (a real probeRun through a worker and the simulated endpoints; two of its samples fail with a 400);
  * - a running run (real too; its worker is shut down mid-run, so its workflow stays RUNNING with a known number of
  *   records in its store);
  * - a 10x run (320 prefixes, 20,480 samples). Its workflow is a real probeRun started on a task queue no worker
@@ -86,7 +86,10 @@ beforeAll(async () => {
   });
   runningPlanned = 24 * 2 * 3;
   await withWorkers(t.env, t.workflowBundle, async () => {
+    // One prefix's blank-thought suffixes get a 400: two samples of the finished run fail, as samples.jsonl records.
+    t.sim.setFaults([{ kind: '400', model: 'think_base', match: `${done.dataset.rows![1]!.prefix.trimEnd()} <think></think>` }]);
     await client.workflow.execute('probeRun', { args: [done], workflowId: 'view-done', taskQueue: 'thought-probe' });
+    t.sim.setFaults([]);
     await client.workflow.start('probeRun', { args: [slow], workflowId: 'view-running', taskQueue: 'thought-probe' });
     const store = new FileRunStore(join(out, 'view-running'));
     for (let i = 0; ; i++) {
@@ -145,7 +148,9 @@ test('the run list comes from Temporal: status and progress of the finished, the
     if (runs.length < 3) await new Promise((r) => setTimeout(r, 200));
   }
   const by = new Map(runs.map((r) => [r.runId, r]));
-  expect(by.get('view-done')).toMatchObject({ status: 'COMPLETED', stored: finished.length, planned: finished.length, arms: ['think_base'] });
+  const failed = finished.filter((r) => r.error !== null);
+  expect(failed).toHaveLength(2);
+  expect(by.get('view-done')).toMatchObject({ status: 'COMPLETED', stored: finished.length - 2, planned: finished.length, arms: ['think_base'] });
   expect(by.get('view-running')).toMatchObject({ status: 'RUNNING', stored: runningStored, planned: runningPlanned });
   expect(runningStored).toBeGreaterThan(0);
   expect(runningStored).toBeLessThan(runningPlanned);
@@ -169,11 +174,20 @@ test('a finished run: charts and tables, every sample in the paged browser, a sa
     await page.goto(`${base}/runs/view-done`);
     expect(await page.locator('figure[data-chart="reward"] > svg').count()).toBe(1);
     expect(await page.locator('figure[data-chart="heatmap"] > svg').count()).toBe(1);
-    expect(await page.locator('#run-progress').textContent()).toBe(`${finished.length} / ${finished.length}`);
+    expect(await page.locator('#run-progress').textContent()).toBe(`${finished.length - 2} / ${finished.length}`);
     expect(await page.locator('script').count()).toBe(0);
     await page.click('#browse-samples');
     expect(await page.locator('#sample-count').textContent()).toBe(`${finished.length} matching samples`);
     expect(await rowKeys(page)).toEqual(finished.map(key));
+
+    // The run page's numbers are the run's own: summary.json's, computed from the same records.
+    const summary = JSON.parse(readFileSync(join(out, 'view-done', 'summary.json'), 'utf8')) as { arms: unknown; scale: unknown };
+    expect((await get('/api/runs/view-done')).body).toMatchObject({ summary: { arms: summary.arms, scale: summary.scale } });
+
+    // The failed samples are there as samples.jsonl has them: no reward, their error on their page.
+    const bad = finished.find((r) => r.error !== null)!;
+    expect((await get(`/api/runs/view-done/samples/${bad.arm}/${bad.condition}/${bad.prefixId}/${bad.sample}`)).body).toMatchObject({ reward: null, error: bad.error, suffix: '' });
+    expect(bad.error).toContain('400');
 
     // Filters through the form: arm, condition and reward together.
     await page.selectOption('#f-condition', 'blank_thought');
