@@ -25,6 +25,8 @@ export interface SampleIndex {
   truth: number[];
   /** Whether the index keeps only some prefixes (the file's sample budget was exceeded). */
   sampled: boolean;
+  /** Characters of distinct sample text the file may hold. */
+  budget: number;
   strings: string[];
   /** ROW_FIELDS.length integers per record; texts are string-table indexes, error -1 when none. */
   rows: number[];
@@ -59,7 +61,8 @@ export function buildSampleIndex(records: ReportRecord[], opts: SampleIndexOptio
     return id;
   };
   const prefixes = prefixOrder(records);
-  const kept = keptPrefixes(records, prefixes, opts.budget ?? SAMPLE_TEXT_BUDGET);
+  const budget = opts.budget ?? SAMPLE_TEXT_BUDGET;
+  const kept = keptPrefixes(records, prefixes, budget);
   const arms: string[] = [];
   const conditions: string[] = [];
   const at = (list: string[], map: Map<string, number>, v: string): number => {
@@ -94,7 +97,7 @@ export function buildSampleIndex(records: ReportRecord[], opts: SampleIndexOptio
   for (let o = 0; o < rows.length; o += F) for (let f = 6; f < F; f++) rows[o + f] = remap(rows[o + f]!);
   return {
     v: 1, runId: opts.runId, total: records.length, arms, conditions, prefixes, prefixText: prefixText.map(remap), truth: truth.map(remap),
-    sampled: kept.size < prefixes.length, strings: order.map((i) => strings[i]!), rows,
+    sampled: kept.size < prefixes.length, budget, strings: order.map((i) => strings[i]!), rows,
   };
 }
 
