@@ -4,15 +4,21 @@
 // answered), both from navigation start, medians of --runs opens each in a fresh browser context; and the file's
 // size. The run's store is written directly with the records the simulated endpoints would have produced
 // (src/sim/records, as the view test does) and report.html by the real writeArtifacts activity. Targets (issue 17):
-// load under 2 s, usable under 3 s, the file under 10 MB. Not part of the test suite.
+// load under 2 s, usable under 3 s, the file under 10 MB. Then `view`'s server over the same store (over HTTP; the
+// run list from a catalog given here, not Temporal): the first samples page (the store read cold), and medians of
+// --runs of a samples page, the last page, a full-text search, and the run page (charts rendered, then cached).
+// Not part of the test suite.
 //
 //   npm run bench:report -- [--prefixes 320] [--runs 3] [--chromium /usr/bin/chromium]   (writes bench/results/report-load.json)
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createActivities } from '../src/activities';
+import { FileRunStore } from '../src/store';
+import { startViewServer } from '../src/view';
 import { largeRunConfig, writeLargeRun } from '../test/helpers/large-run';
 import { median, numArg, root, strArg } from './lib';
 
@@ -84,11 +90,45 @@ async function main(): Promise<void> {
     ].join('\n');
     process.stdout.write(`${table}\n`);
     process.stdout.write(`targets: load < 2 s ${result.loadMs < 2000 ? 'met' : 'MISSED'}, usable < 3 s ${result.usableMs < 3000 ? 'met' : 'MISSED'}, file < 10 MB ${bytes < 10_000_000 ? 'met' : 'MISSED'}\n`);
+    const viewMs = await timeView(runDir, runs);
+    const rows = Object.entries(viewMs).map(([what, ms]) => `| ${what} | ${ms.map((x) => x.toFixed(0)).join(', ')} ms | ${median(ms).toFixed(0)} ms |`);
+    process.stdout.write(`\n| view, ${records.length.toLocaleString('en-US')} samples | each | median |\n| --- | ---: | ---: |\n${rows.join('\n')}\n`);
     mkdirSync(join(root, 'bench/results'), { recursive: true });
-    writeFileSync(join(root, 'bench/results/report-load.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(root, 'bench/results/report-load.json'), `${JSON.stringify({ ...result, viewMs }, null, 2)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Times `view`'s answers over a run directory's file store. */
+async function timeView(runDir: string, runs: number): Promise<Record<string, number[]>> {
+  const store = new FileRunStore(runDir);
+  const listing = { runId: 'bench-report', status: 'COMPLETED', startedAt: null, closedAt: null };
+  const server = await startViewServer({ catalog: { list: async () => [listing], open: async (id) => (id === listing.runId ? { listing, store } : undefined) } });
+  const time = async (path: string): Promise<number> => {
+    const t = performance.now();
+    const res = await fetch(`${server.url}${path}`);
+    await res.text();
+    if (res.status !== 200) throw new Error(`view answered ${res.status} to ${path}`);
+    return performance.now() - t;
+  };
+  const out: Record<string, number[]> = { 'first samples page (store read cold)': [await time('/runs/bench-report/samples')] };
+  const cases: [string, string][] = [
+    ['samples page (100 rows)', '/runs/bench-report/samples?page=2'],
+    ['last page, filtered by arm and condition', '/runs/bench-report/samples?arm=think_base&condition=blank_thought&page=13'],
+    ['full-text search, two words', '/runs/bench-report/samples?q=fire+wind'],
+    ['one sample', '/runs/bench-report/samples/think_base/blank_thought/hist-01-p0/0'],
+  ];
+  for (const [what, path] of cases) {
+    out[what] = [];
+    for (let i = 0; i < runs; i++) out[what].push(await time(path));
+  }
+  out['run page, first (charts rendered)'] = [await time('/runs/bench-report')];
+  out['run page, again (cached)'] = [];
+  for (let i = 0; i < runs; i++) out['run page, again (cached)'].push(await time('/runs/bench-report'));
+  await server.close();
+  store.close();
+  return out;
 }
 
 main().then(
