@@ -76,11 +76,11 @@ export function listPage(runs: ListedRun[]): string {
 }
 
 /** The line under a run page's title: status, progress and links. */
-export function runHeader(listing: RunListing, run: RunSnapshot): string {
+export function runHeader(listing: RunListing, run: RunSnapshot, refreshSeconds?: number): string {
   const done = run.stored;
   return [
     nav(listing.runId),
-    `<p id="run-status">Status: <span class="status">${esc(listing.status.toLowerCase())}</span>, started ${esc(listing.startedAt ?? '?')}${listing.closedAt ? `, closed ${esc(listing.closedAt)}` : ''}. Samples stored: <b id="run-progress">${done} / ${run.planned}</b>${done < run.planned ? ' (the numbers below are over the samples stored so far)' : ''}.</p>`,
+    `<p id="run-status">Status: <span class="status">${esc(listing.status.toLowerCase())}</span>, started ${esc(listing.startedAt ?? '?')}${listing.closedAt ? `, closed ${esc(listing.closedAt)}` : ''}. Samples stored: <b id="run-progress">${done} / ${run.planned}</b>${done < run.planned ? ' (the numbers below are over the samples stored so far)' : ''}.${refreshSeconds ? ` <span class="hint" id="run-refresh">This page reloads every ${refreshSeconds} s while the run is running.</span>` : ''}</p>`,
   ].join('\n');
 }
 

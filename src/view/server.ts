@@ -32,7 +32,12 @@ interface Answer {
   status: number;
   type: 'html' | 'json';
   body: string;
+  /** Seconds after which the browser reloads the page (a running run's page). */
+  refresh?: number;
 }
+
+/** How often a running run's page reloads itself (by the Refresh header: the pages have no script). */
+export const RUNNING_REFRESH_SECONDS = 15;
 
 const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/i;
 
@@ -79,11 +84,12 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       const summary = data.summary(run);
       if (api) return json({ ...listing, stored: run.stored, total: run.records.length, planned: run.planned, arms: run.config.arms.map((a) => a.name), conditions: run.conditions, summary });
       const key = `${run.stored}|${run.records.length}|${listing.status}`;
+      const refresh = listing.status === 'RUNNING' ? { refresh: RUNNING_REFRESH_SECONDS } : {};
       const cached = pages.get(listing.runId);
-      if (cached?.key === key) return html(cached.html);
-      const body = await renderReportHtml(summary, run.records, { samplesHtml: runSamplesSection(listing.runId, run), headerHtml: runHeader(listing, run) });
+      if (cached?.key === key) return { ...html(cached.html), ...refresh };
+      const body = await renderReportHtml(summary, run.records, { samplesHtml: runSamplesSection(listing.runId, run), headerHtml: runHeader(listing, run, refresh.refresh) });
       pages.set(listing.runId, { key, html: body });
-      return html(body);
+      return { ...html(body), ...refresh };
     }
     if (parts[2] !== 'samples') throw new ViewRequestError(404, `no page at ${url.pathname}; a run has its page and its /samples`);
     if (parts.length === 3) {
@@ -143,6 +149,7 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
       ...(answer.status === 405 ? { allow: 'GET, HEAD' } : {}),
+      ...(answer.refresh ? { refresh: String(answer.refresh) } : {}),
     });
     res.end(req.method === 'HEAD' ? undefined : answer.body);
   }

@@ -223,8 +223,12 @@ test('a running run: its status, its progress and exactly the samples stored so 
   expect(new Set(api.samples.map((s) => `${s.prefixId}/${s.sample}/${s.condition}`))).toEqual(keys);
   const page = await newPage();
   try {
+    // A running run's page reloads itself (no script: the Refresh header); a finished one's does not.
+    expect((await fetch(`${base}/runs/view-running`)).headers.get('refresh')).toBe('15');
+    expect((await fetch(`${base}/runs/view-done`)).headers.get('refresh')).toBeNull();
     await page.goto(`${base}/runs/view-running`);
     expect(await page.locator('#run-status .status').textContent()).toBe('running');
+    expect(await page.locator('#run-refresh').count()).toBe(1);
     expect(await page.locator('#run-progress').textContent()).toBe(`${runningStored} / ${runningPlanned}`);
     await page.goto(`${base}/runs/view-running/samples`);
     expect(await page.locator('#sample-count').textContent()).toBe(`${runningStored} matching samples`);
