@@ -4,7 +4,7 @@
 import type { SampleRecord } from '../experiment/records';
 import { esc } from '../report/html';
 import type { RunListing } from './catalog';
-import type { SampleQuery, SamplePage } from './query';
+import { PAGE_SIZE, type SampleQuery, type SamplePage } from './query';
 import type { RunSnapshot } from './runData';
 
 const enc = encodeURIComponent;
@@ -104,7 +104,7 @@ function queryString(q: SampleQuery, page: number): string {
   if (q.reward !== undefined) p.set('reward', q.reward === null ? 'invalid' : String(q.reward));
   if (q.invalid !== undefined) p.set('invalid', String(q.invalid));
   if (q.q) p.set('q', q.q);
-  if (q.pageSize !== 100) p.set('pageSize', String(q.pageSize));
+  if (q.pageSize !== PAGE_SIZE) p.set('pageSize', String(q.pageSize));
   if (page !== 1) p.set('page', String(page));
   const s = p.toString();
   return s ? `?${s}` : '';
@@ -134,7 +134,7 @@ export function samplesPage(listing: RunListing, run: RunSnapshot, q: SampleQuer
     `<label>Reward ${options('reward', ['1', '0', 'invalid'], reward)}</label>`,
     `<label>Judgment ${options('invalid', ['true', 'false'], q.invalid === undefined ? undefined : String(q.invalid), { true: 'invalid only', false: 'valid only' })}</label>`,
     `<label>Search <input name="q" id="f-q" type="search" size="28" value="${esc(q.q)}" placeholder="words in thoughts and suffixes"></label>`,
-    q.pageSize !== 100 ? `<input type="hidden" name="pageSize" value="${q.pageSize}">` : '',
+    q.pageSize !== PAGE_SIZE ? `<input type="hidden" name="pageSize" value="${q.pageSize}">` : '',
     '<button type="submit" id="f-apply">Apply</button>',
     '</form>',
     `<p id="sample-count">${result.matching} matching sample${result.matching === 1 ? '' : 's'}</p>`,

@@ -4,8 +4,9 @@ import type { SampleRecord } from '../experiment/records';
 import { ViewRequestError } from './errors';
 import type { RunSnapshot } from './runData';
 
-/** Samples per page unless `pageSize` says otherwise, and the most a page may hold. */
+/** Samples per page unless `pageSize` says otherwise. */
 export const PAGE_SIZE = 100;
+/** The most samples a page may hold. */
 export const MAX_PAGE_SIZE = 1000;
 
 /** The parameters of a samples query. */
