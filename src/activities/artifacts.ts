@@ -213,7 +213,7 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
     swap: join(dir, 'swap.json'),
   };
   // Rendered before anything is written, so a failure leaves the run directory as it was.
-  const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])) });
+  const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])), prefixText: Object.fromEntries(rows.map((r) => [r.id, r.prefix])) });
   await mkdir(dir, { recursive: true });
   // A store elsewhere than this directory: config.json is written beside the other artifacts too.
   if (store.ref.kind !== 'file' || dir !== input.storeDir) await writeFileAtomic(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);

@@ -30,6 +30,7 @@ const impl = {
   sim: () => require('./sim') as typeof import('./sim'),
   store: () => require('./store') as typeof import('./store'),
   export: () => require('./export') as typeof import('./export'),
+  view: () => require('./view') as typeof import('./view'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -45,6 +46,12 @@ function positive(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InputError(`${name}: must be a whole number of at least 1, got "${v}"`);
     return n;
   };
+}
+
+function portNumber(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InputError(`--port: must be a port number from 0 to 65535 (0 = a free one), got "${v}"`);
+  return n;
 }
 
 /** Registers every command on the program, in the order `thought-probe --help` lists them. */
@@ -170,6 +177,14 @@ export function registerCommands(program: Command): void {
     .description("write a run's artifacts from its store (samples.jsonl, summary.json, report.md, report.html) on any host that reaches Temporal and the store")
     .requiredOption('--out <dir>', 'directory to write them into')
     .action(async (runId: string, opts: { out: string }) => impl.export().exportCommand(runId, opts));
+
+  program
+    .command('view')
+    .argument('[runIds...]', 'runs to serve (default: every run Temporal lists)')
+    .description('a read-only local web server over runs: the run list, each run\'s charts and tables, and every sample, paged and searchable (running runs too)')
+    .option('--port <port>', 'port to listen on (0 = a free one)', portNumber, 8484)
+    .option('--host <host>', 'address to bind (another than 127.0.0.1 makes the runs readable from the network)', '127.0.0.1')
+    .action(async (runIds: string[], opts: { port: number; host: string }) => impl.view().viewCommand(runIds, opts));
 
   const store = program.command('store').description('manage the run store in PostgreSQL');
   store

@@ -58,6 +58,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
     if (opts.print !== false) {
       printResult(result);
       process.stdout.write(`\ncompleted in ${(ms / 1000).toFixed(1)} s (simulated endpoints); Temporal UI: ${uiLink(client.options.namespace, runId)}\n`);
+      process.stdout.write(`${viewHint(result.artifacts.html, runId)}\n`);
     }
     return { result, ms, runId, simStats: await sim.stats() };
   } finally {
@@ -65,6 +66,11 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
     await Promise.all(running);
     await sim.stop();
   }
+}
+
+/** Where the run's report is, and the command that serves every sample of it from the store. */
+export function viewHint(html: string, runId: string): string {
+  return `report: ${html}\nbrowse every sample (read-only, http://127.0.0.1:8484): npx thought-probe view ${runId}`;
 }
 
 /** `thought-probe demo` (its arguments and options are in ./commands, which loads this module to run it). */

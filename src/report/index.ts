@@ -1,12 +1,15 @@
 // report.html: one self-contained page (inline SVG charts, inline CSS and one inline script, nothing fetched
 // at view time) with the reward means, the sensitivities as a forest plot, a prefix × condition heatmap per
-// arm and a searchable table of every sample. Charts are vega-lite specs rendered to SVG by vega, headless.
+// arm and a sample browser over a compact index (./sampleBrowser). Charts are vega-lite specs rendered to SVG
+// by vega, headless. `thought-probe view` serves the same page with its own, server-paged, samples section.
 import { formatRate, formatSigned, formatWords } from '../experiment/format';
 import type { Summary } from '../experiment/summary';
-import { BASELINE, shortCondition } from '../experiment/conditions';
+import { BASELINE } from '../experiment/conditions';
 import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, type ReportRecord } from './charts';
 import { esc, scriptHash } from './html';
 import { renderSvgs, type VegaLiteSpec } from './vega';
+import { SAMPLE_BROWSER_SCRIPT, SAMPLE_BROWSER_STYLE, sampleBrowserHtml } from './sampleBrowser';
+import { buildSampleIndex } from './sampleIndex';
 
 export type { ReportRecord } from './charts';
 
@@ -14,43 +17,15 @@ export type { ReportRecord } from './charts';
 export interface ReportHtmlOptions {
   /** The true suffix of each prefix id (the run's dataset rows); shown in the table when given. */
   truth?: Record<string, string>;
+  /** The text of each prefix id; shown in the sample view when given. */
+  prefixText?: Record<string, string>;
+  /** Distinct sample text the file holds before it keeps a sample of prefixes (default SAMPLE_TEXT_BUDGET). */
+  sampleTextBudget?: number;
+  /** HTML that replaces the sample browser (`thought-probe view` serves its samples from the server), with no script. */
+  samplesHtml?: string;
+  /** HTML put under the title (`view`'s navigation and a running run's progress). */
+  headerHtml?: string;
 }
-
-// The table filter. Terms are separated by spaces and must all match; `key:value` matches one column exactly
-// (keys: arm, prefix, condition, sample, reward), any other term is a case-insensitive substring of the row.
-const FILTER_SCRIPT = `
-(function () {
-  var input = document.getElementById('filter');
-  var count = document.getElementById('filter-count');
-  var rows = Array.prototype.slice.call(document.querySelectorAll('#samples tbody tr'));
-  var keys = ['arm', 'prefix', 'condition', 'sample', 'reward'];
-  var index = rows.map(function (row) {
-    var fields = {};
-    keys.forEach(function (k) { fields[k] = (row.getAttribute('data-' + k) || '').toLowerCase(); });
-    return { row: row, text: row.textContent.toLowerCase(), fields: fields };
-  });
-  function matches(entry, term) {
-    var colon = term.indexOf(':');
-    if (colon > 0) {
-      var key = term.slice(0, colon);
-      if (keys.indexOf(key) >= 0) return entry.fields[key] === term.slice(colon + 1);
-    }
-    return entry.text.indexOf(term) >= 0;
-  }
-  function apply() {
-    var terms = input.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    var shown = 0;
-    index.forEach(function (entry) {
-      var ok = terms.every(function (t) { return matches(entry, t); });
-      entry.row.hidden = !ok;
-      if (ok) shown += 1;
-    });
-    count.textContent = shown + ' of ' + index.length + ' samples';
-  }
-  input.addEventListener('input', apply);
-  apply();
-})();
-`;
 
 const STYLE = `
 :root { color-scheme: light; }
@@ -68,13 +43,6 @@ th, td { border: 1px solid #ddd; padding: .25rem .45rem; vertical-align: top; te
 th { background: #f4f4f4; position: sticky; top: 0; z-index: 1; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 details { margin: .3rem 0 1rem; }
-.filter { position: sticky; top: 0; background: white; padding: .5rem 0; z-index: 2; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
-.filter input { font: inherit; padding: .3rem .5rem; width: min(40rem, 90vw); }
-.hint { color: #555; font-size: .85rem; }
-#samples td .t { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 30rem; max-height: 9rem; overflow: auto; }
-#samples td.reward-1 { background: #e3f4e3; }
-#samples td.reward-0 { background: #fbe9e9; }
-#samples td.reward-invalid { background: #eee; color: #555; }
 .muted { color: #777; }
 `;
 
@@ -115,28 +83,6 @@ function sensitivityNumbers(summary: Summary): string {
   return table(['Arm', 'Intervention', 'Sensitivity', '95% CI', 'p (permutation)', 'Normal wins / losses / ties', 'p (sign test)', 'p (McNemar)', 'Prefixes'], rows, [2, 3, 4, 5, 6, 7, 8]);
 }
 
-function sampleRows(records: ReportRecord[], truth: Record<string, string> | undefined): string {
-  const text = (s: string) => `<td><div class="t">${esc(s)}</div></td>`;
-  return records
-    .map((r) => {
-      const reward = r.reward === null ? 'invalid' : String(r.reward);
-      const judge = [r.judge?.raw ?? '', r.judge && !r.judge.valid ? ' [invalid]' : '', r.judge?.attempts > 1 ? ` [${r.judge.attempts} attempts]` : '', typeof r.error === 'string' && r.error ? ` [error: ${r.error}]` : ''].join('');
-      const cells = [
-        `<td><code>${esc(r.prefixId)}</code></td>`,
-        `<td><code>${esc(r.arm)}</code></td>`,
-        `<td>${esc(shortCondition(r.condition))}</td>`,
-        `<td class="num">${esc(r.sample)}</td>`,
-        text(r.thought),
-        text(r.suffix),
-        ...(truth ? [text(truth[r.prefixId] ?? '')] : []),
-        text(judge),
-        `<td class="num reward-${reward}">${esc(reward)}</td>`,
-      ];
-      return `<tr data-arm="${esc(r.arm)}" data-prefix="${esc(r.prefixId)}" data-condition="${esc(r.condition)}" data-sample="${esc(r.sample)}" data-reward="${reward}">${cells.join('')}</tr>`;
-    })
-    .join('\n');
-}
-
 /** Renders report.html from a summary and the records it was computed from. */
 export async function renderReportHtml(summary: Summary, records: ReportRecord[], opts: ReportHtmlOptions = {}): Promise<string> {
   const arms = [...new Set([...Object.keys(summary.arms), ...records.map((r) => r.arm)])];
@@ -152,8 +98,8 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
   const heatSvgs = heatArms.map(() => svgs[next++]!);
 
   const s = summary.scale;
-  const truth = opts.truth;
-  const csp = `default-src 'none'; script-src ${scriptHash(FILTER_SCRIPT)}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
+  const script = opts.samplesHtml === undefined;
+  const csp = `default-src 'none'; script-src ${script ? scriptHash(SAMPLE_BROWSER_SCRIPT) : "'none'"}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action ${script ? "'none'" : "'self'"}`;
   const out: string[] = [];
   out.push(
     '<!DOCTYPE html>',
@@ -163,10 +109,11 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
     `<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>Thought-use probe: ${esc(summary.runId)}</title>`,
-    `<style>${STYLE}</style>`,
+    `<style>${STYLE}${SAMPLE_BROWSER_STYLE}</style>`,
     '</head>',
     '<body>',
     `<h1>Thought-use probe: <code>${esc(summary.runId)}</code></h1>`,
+    ...(opts.headerHtml ? [opts.headerHtml] : []),
   );
   if (summary.simulated) {
     out.push('<div class="banner" id="simulation-banner" role="alert">SIMULATION: these numbers come from simulated endpoints, not from real models.</div>');
@@ -199,24 +146,12 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
   heatArms.forEach((arm, i) => out.push(figure('heatmap', heatSvgs[i]!, ` data-arm="${esc(arm)}"`)));
   out.push('</div>');
 
-  out.push(
-    '<h2 id="samples-heading">Samples</h2>',
-    '<div class="filter">',
-    '<label for="filter">Filter</label>',
-    '<input id="filter" type="search" autocomplete="off" spellcheck="false" placeholder="e.g. think_base p03 or arm:think_base condition:blank_thought reward:1">',
-    '<span id="filter-count" class="hint" aria-live="polite"></span>',
-    '</div>',
-    '<p class="hint">Space-separated terms must all match; <code>arm:</code>, <code>prefix:</code>, <code>condition:</code>, <code>sample:</code> and <code>reward:</code> match a column exactly, anything else is a substring of the row.</p>',
-    '<table id="samples">',
-    `<thead><tr><th>Prefix</th><th>Arm</th><th>Condition</th><th class="num">Sample</th><th>Thought</th><th>Predicted suffix</th>${truth ? '<th>True suffix</th>' : ''}<th>Judge answer</th><th class="num">Reward</th></tr></thead>`,
-    '<tbody>',
-    sampleRows(records, truth),
-    '</tbody>',
-    '</table>',
-    `<script>${FILTER_SCRIPT}</script>`,
-    '</body>',
-    '</html>',
-    '',
-  );
+  if (script) {
+    const index = buildSampleIndex(records, { runId: summary.runId, truth: opts.truth, prefixText: opts.prefixText, budget: opts.sampleTextBudget });
+    out.push(sampleBrowserHtml(index), `<script>${SAMPLE_BROWSER_SCRIPT}</script>`);
+  } else {
+    out.push(opts.samplesHtml!);
+  }
+  out.push('</body>', '</html>', '');
   return out.join('\n');
 }

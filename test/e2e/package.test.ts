@@ -138,6 +138,9 @@ test('npx thought-probe demo runs a small config end to end from the installed p
   const runDir = /artifacts in (\S+):/.exec(r.stdout)?.[1];
   expect({ runDir, out: show(r) }).toMatchObject({ runDir: expect.stringContaining(join(outDir, 'pkg-demo-')) });
   expect(jsonl(readFileSync(join(runDir!, 'samples.jsonl'), 'utf8'))).toHaveLength(2 * 4 * 4 * 2);
+  // The report's path, and next to it the command that serves every sample of the run.
+  const runId = runDir!.slice(outDir.length + 1);
+  expect(r.stdout).toContain(`report: ${join(runDir!, 'report.html')}\nbrowse every sample (read-only, http://127.0.0.1:8484): npx thought-probe view ${runId}\n`);
   // report.html needs vega, an ES module loaded with a real dynamic import from the installed dist/.
   expect(readFileSync(join(runDir!, 'report.html'), 'utf8')).toContain('<svg');
 }, 150_000);

@@ -1,0 +1,127 @@
+// The compact sample index that report.html carries: every distinct text once in a string table, each record as ten
+// integers, the whole gzip-compressed and base64-encoded into one inert <script type="application/octet-stream">
+// block that the page's own script decompresses (DecompressionStream), so nothing is fetched and nothing is built
+// up front. Above a text budget, whole prefixes are kept evenly spaced so that a prefix's conditions stay together.
+import { gzipSync } from 'node:zlib';
+import { prefixOrder, type ReportRecord } from './charts';
+
+/** Integers per record in `SampleIndex.rows`, in this order. */
+export const ROW_FIELDS = ['arm', 'condition', 'prefix', 'sample', 'reward', 'attempts', 'thought', 'suffix', 'judge', 'error'] as const;
+
+/** Reward codes in the index: 0, 1, or 2 for null (an invalid judgment or a failed sample). */
+export const REWARD_NULL = 2;
+
+/** What report.html's sample browser reads. */
+export interface SampleIndex {
+  v: 1;
+  runId: string;
+  /** Records of the run; `rows` may hold fewer (see `keptPrefixes`). */
+  total: number;
+  arms: string[];
+  conditions: string[];
+  prefixes: string[];
+  /** String-table index of each prefix's text and true suffix, -1 when unknown. */
+  prefixText: number[];
+  truth: number[];
+  /** Whether the index keeps only some prefixes (the file's sample budget was exceeded). */
+  sampled: boolean;
+  /** Characters of distinct sample text the file may hold. */
+  budget: number;
+  strings: string[];
+  /** ROW_FIELDS.length integers per record; texts are string-table indexes, error -1 when none. */
+  rows: number[];
+}
+
+/** Options of the index. */
+export interface SampleIndexOptions {
+  runId: string;
+  truth?: Record<string, string>;
+  prefixText?: Record<string, string>;
+  /** Characters of distinct text the file may hold before it keeps a sample of prefixes (default SAMPLE_TEXT_BUDGET). */
+  budget?: number;
+}
+
+/**
+ * Distinct sample text report.html holds in full: 40 million characters, about three times a 10x run's (20,480
+ * samples, 12.6 million); beyond it the file keeps evenly spaced prefixes up to this much and points to `view`.
+ */
+export const SAMPLE_TEXT_BUDGET = 40_000_000;
+
+/** Builds the index of the records (in their order), keeping whole prefixes within the budget. */
+export function buildSampleIndex(records: ReportRecord[], opts: SampleIndexOptions): SampleIndex {
+  const strings: string[] = [];
+  const ids = new Map<string, number>();
+  const str = (s: string): number => {
+    let id = ids.get(s);
+    if (id === undefined) {
+      id = strings.length;
+      strings.push(s);
+      ids.set(s, id);
+    }
+    return id;
+  };
+  const prefixes = prefixOrder(records);
+  const budget = opts.budget ?? SAMPLE_TEXT_BUDGET;
+  const kept = keptPrefixes(records, prefixes, budget);
+  const arms: string[] = [];
+  const conditions: string[] = [];
+  const at = (list: string[], map: Map<string, number>, v: string): number => {
+    let i = map.get(v);
+    if (i === undefined) {
+      i = list.length;
+      list.push(v);
+      map.set(v, i);
+    }
+    return i;
+  };
+  const armIds = new Map<string, number>();
+  const condIds = new Map<string, number>();
+  const prefixIds = new Map(prefixes.map((p, i) => [p, i]));
+  const rows: number[] = [];
+  for (const r of records) {
+    if (!kept.has(r.prefixId)) continue;
+    const reward = r.reward === null ? REWARD_NULL : r.reward;
+    const error = typeof r.error === 'string' && r.error ? str(r.error) : -1;
+    rows.push(at(arms, armIds, r.arm), at(conditions, condIds, r.condition), prefixIds.get(r.prefixId)!, r.sample, reward, r.judge?.attempts ?? 0, str(r.thought), str(r.suffix), str(r.judge?.raw ?? ''), error);
+  }
+  const textOf = (m: Record<string, string> | undefined) => prefixes.map((p) => (kept.has(p) && m?.[p] !== undefined ? str(m[p]!) : -1));
+  const prefixText = textOf(opts.prefixText);
+  const truth = textOf(opts.truth);
+  // Sorted, the string table puts similar texts side by side, where gzip finds their repeats (a 10x run's index
+  // compresses to about half the size it has in order of appearance).
+  const order = strings.map((_, i) => i).sort((a, b) => (strings[a]! < strings[b]! ? -1 : strings[a]! > strings[b]! ? 1 : 0));
+  const to = new Int32Array(strings.length);
+  order.forEach((from, i) => (to[from] = i));
+  const remap = (i: number) => (i < 0 ? i : to[i]!);
+  const F = ROW_FIELDS.length;
+  for (let o = 0; o < rows.length; o += F) for (let f = 6; f < F; f++) rows[o + f] = remap(rows[o + f]!);
+  return {
+    v: 1, runId: opts.runId, total: records.length, arms, conditions, prefixes, prefixText: prefixText.map(remap), truth: truth.map(remap),
+    sampled: kept.size < prefixes.length, budget, strings: order.map((i) => strings[i]!), rows,
+  };
+}
+
+/** The prefixes whose records fit the budget: all of them, or every n-th in run order. */
+function keptPrefixes(records: ReportRecord[], prefixes: string[], budget: number): Set<string> {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const r of records) {
+    for (const s of [r.thought, r.suffix, r.judge?.raw ?? '']) {
+      if (!seen.has(s)) {
+        seen.add(s);
+        total += s.length;
+      }
+    }
+  }
+  if (total <= budget) return new Set(prefixes);
+  const share = Math.max(1, Math.floor((prefixes.length * budget) / total));
+  const step = prefixes.length / share;
+  const kept = new Set<string>();
+  for (let i = 0; i < share; i++) kept.add(prefixes[Math.floor(i * step)]!);
+  return kept;
+}
+
+/** The index as the page embeds it: gzip, then base64 (no '<', so it cannot end its script block). */
+export function encodeSampleIndex(index: SampleIndex): string {
+  return gzipSync(Buffer.from(JSON.stringify(index), 'utf8'), { level: 6 }).toString('base64');
+}
