@@ -6,6 +6,7 @@ import { canonicalJson, configHash } from '../config/load';
 import { sampleKey } from '../experiment/keys';
 import { swapsByPrefixId, type SwapEntry } from '../experiment/plan';
 import { orderConditions, scoreRecord } from '../experiment/metrics';
+import { armConditionEntries, conditionNames, interventionTable } from '../experiment/interventions';
 import { renderReport } from '../experiment/report';
 import type { SampleRecord } from '../experiment/records';
 import { buildSummary, type Summary } from '../experiment/summary';
@@ -159,7 +160,7 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   const store = deps.stores.open(input.store ?? input.storeDir);
   const config = await store.runConfig();
   const rows = config.dataset.rows!;
-  const conditions = orderConditions(config.conditions);
+  const names = conditionNames(config.conditions);
   const errorsByArm = new Map<string, Map<string, SampleError>>();
   for (const e of input.errors) {
     const m = errorsByArm.get(e.arm) ?? new Map<string, SampleError>();
@@ -172,7 +173,8 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   let simulated = false;
   for (const arm of config.arms) {
     const stored = new Map((await store.all<RecordEntry>(arm.name, 'records')).map((r) => [r.key, r]));
-    for (const condition of conditions) {
+    // Records in the experiment's order of conditions, the configured interventions after the note's, in config order.
+    for (const condition of orderConditions(conditionNames(armConditionEntries(config.conditions, arm.name)), names)) {
       for (let i = 0; i < rows.length; i++) {
         for (let k = 0; k < config.samplesPerPrefix; k++) {
           const key = sampleKey(rows[i]!.id, k, condition);
@@ -200,7 +202,9 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   // A resumed run names every run whose records it contains, its own last.
   const prepared = (await store.readDocument())!;
   const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
-  const computed = input.summary ?? buildSummary(records.map(scoreRecord), { runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
+  const computed = input.summary ?? buildSummary(records.map(scoreRecord), {
+    runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed, conditionOrder: names, interventions: interventionTable(config.conditions),
+  });
   const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
   const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);
   // Artifacts go beside the file store's run directory, or where `thought-probe export` says.

@@ -141,6 +141,8 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
         runId: input.runId,
         arm: input.arm,
         condition,
+        // Only configured interventions carry it: a record of the note's conditions is what it always was.
+        ...(s.intervention ? { intervention: s.intervention } : {}),
         prefixId: item.prefixId,
         prefixIndex: item.prefixIndex,
         sample: item.sample,

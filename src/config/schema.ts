@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONDITIONS } from '../experiment/conditions';
+import { DEFAULT_FILLER_TOKEN, INTERVENTION_KINDS, conditionName } from '../experiment/interventions';
 import { DEFAULT_GENERIC_THOUGHTS } from '../experiment/scaffolds';
 import {
   DEFAULT_JUDGE_PROMPT,
@@ -93,6 +94,43 @@ const JudgeSchema = z.strictObject({
   taskQueue: z.string().min(1).optional().describe("task queue of the workers beside the judge server (default: the run's own)"),
 });
 
+const conditionNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-" (it is part of store keys and activity ids)')
+  .refine((n) => !(CONDITIONS as readonly string[]).includes(n), 'is one of the note\'s four conditions; give the intervention a name of its own');
+
+const ParaphraserSchema = z.strictObject({
+  baseURL: url.describe('OpenAI-compatible base URL of the paraphrasing chat model'),
+  model: z.string({ error: 'is required: the chat model that paraphrases thoughts' }).min(1, 'is required: the chat model that paraphrases thoughts'),
+  apiKeyEnv: envName.optional(),
+  maxConcurrency: z.number().int().positive().default(16).describe('most paraphrase requests in flight, over all arms'),
+  prompt: z.string().min(1).optional().describe('placeholder {thought}; the default asks for the same meaning in other words'),
+});
+
+/** A configured intervention on the thought (EXPERIMENT.md, "Beyond the note"). */
+const InterventionSchema = z.discriminatedUnion(
+  'intervention',
+  [
+    z.strictObject({
+      name: conditionNameSchema,
+      intervention: z.literal('truncated_thought'),
+      keep: z
+        .number({ error: 'is required: the share of the thought\'s words kept, between 0 and 1' })
+        .gt(0, 'must be above 0 (keep 0 is blank_thought)')
+        .lt(1, 'must be below 1 (keep 1 is normal_model_thought)'),
+    }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('filler_thought'), token: z.string().min(1).regex(/^\S+$/, 'must be one word (no spaces)').default(DEFAULT_FILLER_TOKEN) }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('shuffled_thought') }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('cross_arm_thought'), fromArm: z.string().min(1) }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('paraphrased_thought'), paraphraser: ParaphraserSchema }),
+  ],
+  { error: `must be one of ${INTERVENTION_KINDS.join(', ')}` },
+);
+
+const ConditionEntrySchema = z.union([z.enum(CONDITIONS), InterventionSchema], {
+  error: `must be one of ${CONDITIONS.join(', ')}, or an object { name, intervention, ... } with intervention one of ${INTERVENTION_KINDS.join(', ')}`,
+});
+
 /** Where a run keeps its texts: the file store (default) or PostgreSQL, whose URL is in the variable `urlEnv` names. */
 const StoreSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('file') }),
@@ -142,10 +180,10 @@ export const RunConfigSchema = z
     dataset: DatasetSchema,
     samplesPerPrefix: z.number().int().positive().default(4),
     conditions: z
-      .array(z.enum(CONDITIONS))
+      .array(ConditionEntrySchema)
       .min(1)
       .default([...CONDITIONS])
-      .refine((cs) => new Set(cs).size === cs.length, 'list each condition once')
+      .refine((cs) => new Set(cs.map(conditionName)).size === cs.length, 'list each condition once')
       .refine((cs) => cs.includes('normal_model_thought'), 'must include normal_model_thought, the causal baseline'),
     genericThoughts: z.array(z.string().min(1)).min(1).default([...DEFAULT_GENERIC_THOUGHTS]),
     prompt: PromptSchema.prefault({}),
@@ -165,6 +203,15 @@ export const RunConfigSchema = z
     if (c.conditions.includes('same_arm_swapped_thought') && rows < 2) {
       ctx.addIssue({ code: 'custom', message: 'same_arm_swapped_thought needs at least 2 prefixes; raise dataset.limit or drop the condition', path: ['conditions'] });
     }
+    const arms = c.arms.map((a) => a.name);
+    c.conditions.forEach((e, i) => {
+      if (typeof e === 'string' || e.intervention !== 'cross_arm_thought') return;
+      if (!arms.includes(e.fromArm)) {
+        ctx.addIssue({ code: 'custom', message: `"${e.fromArm}" is not an arm of this run; use one of ${arms.join(', ')}`, path: ['conditions', i, 'fromArm'] });
+      } else if (arms.length < 2) {
+        ctx.addIssue({ code: 'custom', message: 'a transplant needs another arm to run on; add an arm or drop the condition', path: ['conditions', i, 'fromArm'] });
+      }
+    });
   });
 
 /** A run config as written (defaults not yet applied). */

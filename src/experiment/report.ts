@@ -1,6 +1,6 @@
 import { BASELINE, shortCondition } from './conditions';
 import { formatRate, formatSigned, formatWords } from './format';
-import type { Summary } from './summary';
+import type { InterventionInfo, Summary } from './summary';
 
 const SWAPPED = 'same_arm_swapped_thought';
 
@@ -14,6 +14,9 @@ function interventionsRun(summary: Summary): string[] {
   }
   return seen;
 }
+
+/** Whether a condition is a configured intervention of the run (it has its own table, not a note column). */
+const isConfigured = (summary: Summary, c: string): boolean => Object.hasOwn(summary.interventions ?? {}, c);
 
 /** Renders report.md: the run's scale and the research note's three tables, each left out when its conditions were not run. */
 export function renderReport(summary: Summary): string {
@@ -47,13 +50,15 @@ export function renderReport(summary: Summary): string {
   out.push('');
 
   const interventions = interventionsRun(summary);
-  if (interventions.length > 0) {
+  // The note's table keeps its columns: configured interventions go to a table of their own.
+  const noteInterventions = interventions.filter((c) => !isConfigured(summary, c));
+  if (noteInterventions.length > 0) {
     out.push('## Causal Sensitivity', '');
     out.push(`Sensitivity is prefix-level \`${BASELINE} - intervened_condition\`. Positive means the model's own thought helped relative to the intervention.`, '');
-    out.push(row(['Arm', ...interventions.map((c) => `Normal - ${shortCondition(c)}`)]));
-    out.push(row(['---', ...interventions.map(() => '---:')]));
+    out.push(row(['Arm', ...noteInterventions.map((c) => `Normal - ${shortCondition(c)}`)]));
+    out.push(row(['---', ...noteInterventions.map(() => '---:')]));
     for (const [arm, m] of arms) {
-      out.push(row([code(arm), ...interventions.map((c) => formatSigned(m.sensitivity[c]?.mean ?? null))]));
+      out.push(row([code(arm), ...noteInterventions.map((c) => formatSigned(m.sensitivity[c]?.mean ?? null))]));
     }
     out.push('');
   }
@@ -70,8 +75,44 @@ export function renderReport(summary: Summary): string {
     out.push('');
   }
 
+  out.push(...interventionsSection(summary));
   out.push(...uncertaintySection(summary, interventions));
   return out.join('\n');
+}
+
+/** The "Interventions" table: every configured intervention against the arm's own thought (left out when none ran). */
+function interventionsSection(summary: Summary): string[] {
+  const configured = Object.entries(summary.interventions ?? {});
+  const rows: string[] = [];
+  for (const [arm, m] of Object.entries(summary.arms)) {
+    for (const [name, info] of configured) {
+      const c = m.conditions[name];
+      const sens = m.sensitivity[name];
+      const w = m.winRates[name];
+      if (!c || !sens || !w) continue;
+      rows.push(row([
+        code(arm), code(name), code(interventionLabel(info)), formatRate(c.rewardMean), formatSigned(sens.mean), fmtCI(sens.ci), fmtP(sens.pPermutation),
+        formatRate(w.normalBetter), formatRate(w.interventionBetter), formatRate(w.tie), fmtP(w.pSignTest),
+      ]));
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Interventions',
+    '',
+    `Each configured intervention against \`${BASELINE}\` of the same arm: sensitivity is prefix-level \`${BASELINE} - condition\` with a paired bootstrap interval (10,000 draws) and a sign-flip permutation p-value; win rates are shares of prefixes, with an exact sign test.`,
+    '',
+    row(['Arm', 'Condition', 'Intervention', 'Reward mean', 'Sensitivity', '95% CI', 'p (permutation)', 'Normal better', 'Intervention better', 'Tie', 'p (sign test)']),
+    row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...rows,
+    '',
+  ];
+}
+
+/** An intervention with its parameter, as the Interventions table names it: `truncated_thought keep=0.5`. */
+function interventionLabel(info: InterventionInfo): string {
+  const params = Object.entries(info).filter(([k]) => k !== 'intervention').map(([k, v]) => `${k}=${String(v)}`);
+  return [info.intervention, ...params].join(' ');
 }
 
 const ALPHA = 0.05;
@@ -140,16 +181,18 @@ function uncertaintySection(summary: Summary, interventions: string[]): string[]
   out.push('## What this run supports', '');
   out.push(`A claim is supported when the 95% paired bootstrap interval excludes zero and the permutation p-value is below ${ALPHA}.`, '');
   for (const c of interventions) {
-    if (!CLAIM[c]) continue;
+    const claim = CLAIM[c] ?? (isConfigured(summary, c) ? `its own thought beats ${code(c)}` : undefined);
+    if (!claim) continue;
+    const reverse = REVERSE[c] ?? `${code(c)} beats its own thought`;
     for (const [arm, m] of arms) {
       const sens = m.sensitivity[c];
       if (!sens || sens.mean === null || !sens.ci) continue;
       const evidence = `sensitivity ${formatSigned(sens.mean)}, 95% CI ${fmtCI(sens.ci)}, p = ${fmtP(sens.pPermutation)}, ${sens.prefixes} prefixes`;
       const significant = sens.pPermutation !== null && sens.pPermutation < ALPHA;
       let verdict: string;
-      if (sens.ci[0] > 0 && significant) verdict = `${CLAIM[c]}: supported`;
-      else if (sens.ci[1] < 0 && significant) verdict = `${CLAIM[c]}: not supported; the reverse is (${REVERSE[c]})`;
-      else verdict = `${CLAIM[c]}: not supported (the interval includes zero or p >= ${ALPHA})`;
+      if (sens.ci[0] > 0 && significant) verdict = `${claim}: supported`;
+      else if (sens.ci[1] < 0 && significant) verdict = `${claim}: not supported; the reverse is (${reverse})`;
+      else verdict = `${claim}: not supported (the interval includes zero or p >= ${ALPHA})`;
       out.push(`- ${code(arm)}: ${verdict} (${evidence}).`);
     }
   }

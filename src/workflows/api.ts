@@ -50,6 +50,8 @@ export interface ProbeArmInput {
   samples: number;
   conditions: Condition[];
   swap: number[] | null;
+  /** The configured interventions among `conditions` (absent when there are none, as in older runs). */
+  derivedConditions?: string[];
   maxRequestsPerActivity: number;
   armMaxRetryIntervalSeconds: number;
   judgeMaxRetryIntervalSeconds: number;

@@ -46,6 +46,7 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     samples: input.samples,
     conditions: input.conditions,
     swap: input.swap,
+    ...(input.derivedConditions ? { derivedConditions: input.derivedConditions } : {}),
     armSlots: input.armSlots,
     judgeSlots: input.judgeSlots,
     maxRequestsPerActivity: input.maxRequestsPerActivity,

@@ -31,7 +31,8 @@ export class ArmScheduler {
     if (conditions.includes('same_arm_swapped_thought') && (!opts.swap || opts.swap.length !== prefixes.length)) {
       throw new Error('the swapped condition needs a swap of the same length as the prefixes');
     }
-    this.queues = new WorkQueues(prefixes, conditions, opts.swap);
+    const derived = opts.derivedConditions ?? [];
+    this.queues = new WorkQueues(prefixes, conditions, opts.swap, derived);
     this.judging = opts.judgeAhead ? new JudgeAhead(this.queues) : new JudgeAfterGeneration(this.queues);
     this.ledger = new ArmLedger(prefixes.length, samples, conditions);
     const needsThought = conditions.some(needsModelThought);
@@ -40,7 +41,7 @@ export class ArmScheduler {
       for (const p of prefixes) {
         if (needsThought) this.queues.thoughts.push({ stage: 'thought', prefixId: p.id, prefixIndex: p.index, sample: k });
         for (const c of conditions) {
-          if (!needsModelThought(c)) this.suffixReady(this.queues.suffixItem(p.index, k, c));
+          if (!needsModelThought(c) && !derived.includes(c)) this.suffixReady(this.queues.suffixItem(p.index, k, c));
         }
       }
     }

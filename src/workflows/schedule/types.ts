@@ -12,6 +12,8 @@ export interface ScheduleOptions {
   conditions: Condition[];
   /** swap[i] is the prefix index whose thought slot i receives. */
   swap: number[] | null;
+  /** Conditions (configured interventions) whose suffix for slot (i, k) waits for the arm's own thought of (i, k). */
+  derivedConditions?: string[];
   armSlots: number;
   judgeSlots: number;
   /** At most this many requests per activity; 1 means one request per activity. */

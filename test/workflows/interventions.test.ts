@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { planCounts } from '../../src/experiment/plan';
+import { armConditionEntries, fillerThought, shuffleSeed, shuffleThought, truncateThought } from '../../src/experiment/interventions';
+import { wordCount } from '../../src/experiment/words';
+import { probeRun } from '../../src/workflows';
+import { withServerAndSim, withWorkers } from '../helpers/temporal';
+import { simConfig } from '../helpers/configs';
+
+const t = withServerAndSim();
+
+const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+const ARMS = ['think_base', 'think_phase3'];
+const CONDITIONS = [
+  'normal_model_thought',
+  'blank_thought',
+  { name: 'truncated_25', intervention: 'truncated_thought', keep: 0.25 },
+  { name: 'truncated_50', intervention: 'truncated_thought', keep: 0.5 },
+  { name: 'filler', intervention: 'filler_thought' },
+  { name: 'shuffled', intervention: 'shuffled_thought' },
+  { name: 'from_phase3', intervention: 'cross_arm_thought', fromArm: 'think_phase3' },
+] as const;
+
+test('every derived intervention on two arms: requests per endpoint equal the plan, thoughts derived from the stored own thought', async () => {
+  t.sim.resetStats();
+  const config = simConfig(t.sim.url, { armNames: ARMS, conditions: CONDITIONS as never });
+  const result = await withWorkers(t.env, t.workflowBundle, () =>
+    t.env.client.workflow.execute(probeRun, { args: [config], workflowId: 'interventions-1', taskQueue: 'thought-probe' }),
+  );
+  const stats = t.sim.stats();
+  const plans = Object.fromEntries(ARMS.map((a) => [a, planCounts(4, 2, armConditionEntries(config.conditions, a))]));
+  // The transplant is not run on the arm it takes thoughts from: 7 conditions on think_base, 6 on think_phase3.
+  expect(plans.think_base).toEqual({ thoughts: 8, suffixes: 56, judgments: 56 });
+  expect(plans.think_phase3).toEqual({ thoughts: 8, suffixes: 48, judgments: 48 });
+  for (const a of ARMS) expect(stats.models[a]!.requests).toBe(plans[a]!.thoughts + plans[a]!.suffixes);
+  expect(stats.models['qwen-judge']!.requests).toBe(plans.think_base!.judgments + plans.think_phase3!.judgments);
+
+  const records = lines(result.artifacts.samples);
+  expect(records).toHaveLength(104);
+  expect(records.every((r) => r.error === null && r.judge.valid)).toBe(true);
+  const at = (arm: string, condition: string, prefixId: string, sample: number) =>
+    records.find((r) => r.arm === arm && r.condition === condition && r.prefixId === prefixId && r.sample === sample)!;
+  for (const own of records.filter((r) => r.condition === 'normal_model_thought')) {
+    const slot = (c: string) => at(own.arm, c, own.prefixId, own.sample);
+    expect(wordCount(own.thought)).toBeGreaterThan(4);
+    expect(slot('truncated_25').thought).toBe(truncateThought(own.thought, 0.25));
+    expect(slot('truncated_50').thought).toBe(truncateThought(own.thought, 0.5));
+    expect(wordCount(slot('truncated_50').thought)).toBe(Math.floor(wordCount(own.thought) / 2));
+    expect(slot('filler').thought).toBe(fillerThought(own.thought));
+    expect(slot('shuffled').thought).toBe(shuffleThought(own.thought, shuffleSeed(config.seed, own.arm, own.prefixIndex, own.sample)));
+    expect(slot('shuffled').thought.split(' ').sort()).toEqual(own.thought.split(/\s+/).sort());
+    for (const [c, kind] of [['truncated_25', 'truncated_thought'], ['filler', 'filler_thought'], ['shuffled', 'shuffled_thought']]) {
+      expect(slot(c!).intervention).toBe(kind);
+      expect(slot(c!).thoughtSource).toBeNull();
+    }
+    if (own.arm === 'think_phase3') {
+      // The transplant on think_base for this slot carries this thought, and says where it came from.
+      const moved = at('think_base', 'from_phase3', own.prefixId, own.sample);
+      expect(moved.thought).toBe(own.thought);
+      expect(moved.intervention).toBe('cross_arm_thought');
+      expect(moved.thoughtSource).toEqual({ arm: 'think_phase3', prefixId: own.prefixId, sample: own.sample });
+      expect(records.some((r) => r.arm === 'think_phase3' && r.condition === 'from_phase3')).toBe(false);
+    }
+  }
+  // The note's conditions carry no intervention field: their records are what they always were.
+  expect(records.filter((r) => r.condition === 'normal_model_thought' || r.condition === 'blank_thought').every((r) => !('intervention' in r))).toBe(true);
+
+  const summary = JSON.parse(readFileSync(result.artifacts.summary, 'utf8'));
+  expect(Object.keys(summary.arms.think_base.sensitivity)).toEqual(['blank_thought', 'truncated_25', 'truncated_50', 'filler', 'shuffled', 'from_phase3']);
+  expect(Object.keys(summary.arms.think_phase3.sensitivity)).toEqual(['blank_thought', 'truncated_25', 'truncated_50', 'filler', 'shuffled']);
+  expect(summary.interventions.truncated_50).toEqual({ intervention: 'truncated_thought', keep: 0.5 });
+  const md = readFileSync(result.artifacts.report, 'utf8');
+  // The note's sensitivity table keeps its columns; the interventions have a table of their own.
+  expect(md).toContain('| Arm | Normal - blank |\n');
+  expect(md).toContain('## Interventions');
+  expect(md).toMatch(/\| `think_base` \| `truncated_50` \| `truncated_thought keep=0.5` \| /);
+  expect(md).toMatch(/\| `think_base` \| `from_phase3` \| `cross_arm_thought fromArm=think_phase3` \| /);
+  expect(md).toContain('its own thought beats `shuffled`');
+  const html = readFileSync(result.artifacts.html, 'utf8');
+  expect(html).toContain('data-chart="truncation"');
+});
