@@ -8,6 +8,7 @@ import { swapsByPrefixId, type SwapEntry } from '../experiment/plan';
 import { orderConditions, scoreRecord } from '../experiment/metrics';
 import { armConditionEntries, conditionNames, interventionTable } from '../experiment/interventions';
 import { renderReport } from '../experiment/report';
+import { powerTable } from '../experiment/power';
 import type { SampleRecord } from '../experiment/records';
 import { buildSummary, type Summary } from '../experiment/summary';
 import { RunDirectoryConflictError } from '../errors';
@@ -226,7 +227,7 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   await writeFileAtomic(paths.samples, `${lines.join('\n')}\n`);
   await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
-  await writeFileAtomic(paths.report, renderReport(summary));
+  await writeFileAtomic(paths.report, renderReport(summary, { power: powerTable(records.map(scoreRecord)) }));
   await writeFileAtomic(paths.html, html);
   // The run is complete: this worker need not keep its texts in memory any longer.
   deps.stores.release(input.store ?? input.storeDir);

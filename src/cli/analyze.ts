@@ -4,6 +4,8 @@ import { parseJsonl } from '../config/jsonl';
 import { scoreRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { renderReport } from '../experiment/report';
+import { powerTable } from '../experiment/power';
+import { INTERVENTION_KINDS, type InterventionKind } from '../experiment/interventions';
 import { renderReportHtml } from '../report';
 import { InputError } from './errors';
 import { writeFilesAtomically } from './io';
@@ -30,12 +32,18 @@ export async function analyzeCommand(opts: { samples: string; out: string; runId
     runId: runIds.length === 1 ? runIds[0]! : opts.runId,
     runIds: runIds.length ? runIds : [opts.runId],
     simulated: records.some((r) => r.simulated === true),
+    // Records of configured interventions name their kind (their parameters are in the run's config.json).
+    conditionOrder: records.flatMap((r) => (typeof r.intervention === 'string' ? [r.condition] : [])),
+    interventions: Object.fromEntries(
+      records.flatMap((r) => (typeof r.intervention === 'string' && (INTERVENTION_KINDS as readonly string[]).includes(r.intervention) ? [[r.condition, { intervention: r.intervention as InterventionKind }]] : [])),
+    ),
   });
   const html = await renderReportHtml(summary, records);
+  const md = renderReport(summary, { power: powerTable(records.map(scoreRecord)) });
   const written = writeFilesAtomically(opts.out, {
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
-    'report.md': renderReport(summary),
+    'report.md': md,
     'report.html': html,
   });
-  process.stdout.write(`${renderReport(summary)}\nwrote ${written.join(', ')}\n`);
+  process.stdout.write(`${md}\nwrote ${written.join(', ')}\n`);
 }

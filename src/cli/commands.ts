@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { FaultRule } from '../sim/types';
 import type { CompareCliOptions } from './compare';
+import type { PowerCliOptions } from './power';
 import { InputError } from './errors';
 
 const root = join(__dirname, '..', '..');
@@ -30,6 +31,7 @@ const impl = {
   sim: () => require('./sim') as typeof import('./sim'),
   store: () => require('./store') as typeof import('./store'),
   export: () => require('./export') as typeof import('./export'),
+  power: () => require('./power') as typeof import('./power'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -135,6 +137,17 @@ export function registerCommands(program: Command): void {
     .option('--seed <n>', 'seed of the bootstrap and permutation draws', '4337')
     .option('--out <dir>', 'also write compare.json and compare.md into this directory')
     .action(async (runA: string, runB: string, opts: CompareCliOptions) => impl.compare().compareCommand(runA, runB, opts));
+
+  program
+    .command('power')
+    .description('how many prefixes a claim needs: per arm and condition, the observed sensitivity, the SD of the prefix differences, the minimum detectable effect and the prefixes needed (paired normal approximation)')
+    .option('--samples <file>', 'samples.jsonl of a run (a pilot) or written by hand')
+    .option('--run <runId>', "a run's records, read from its store")
+    .option('--effect <d>', 'the effect to detect (default: the observed sensitivity)')
+    .option('--alpha <a>', 'two-sided significance level', '0.05')
+    .option('--power <p>', 'power', '0.8')
+    .option('--json', 'print JSON: { arm: { condition: { effect, sd, prefixes, minimumDetectableEffect, prefixesNeeded } } }')
+    .action(async (opts: PowerCliOptions) => impl.power().powerCommand(opts));
 
   const config = program.command('config').description('check, resolve and describe run configs');
   config

@@ -1,6 +1,12 @@
 import { BASELINE, shortCondition } from './conditions';
 import { formatRate, formatSigned, formatWords } from './format';
 import type { InterventionInfo, Summary } from './summary';
+import { DEFAULT_ALPHA, DEFAULT_POWER, type PowerEstimate } from './power';
+
+/** What report.md adds beyond the summary: the prefix counts of claims not supported (`powerTable` of the records). */
+export interface ReportOptions {
+  power?: Record<string, Record<string, PowerEstimate>>;
+}
 
 const SWAPPED = 'same_arm_swapped_thought';
 
@@ -19,7 +25,7 @@ function interventionsRun(summary: Summary): string[] {
 const isConfigured = (summary: Summary, c: string): boolean => Object.hasOwn(summary.interventions ?? {}, c);
 
 /** Renders report.md: the run's scale and the research note's three tables, each left out when its conditions were not run. */
-export function renderReport(summary: Summary): string {
+export function renderReport(summary: Summary, opts: ReportOptions = {}): string {
   const out: string[] = [];
   const arms = Object.entries(summary.arms);
   out.push(`# Thought-use probe: ${summary.runId}`, '');
@@ -76,7 +82,7 @@ export function renderReport(summary: Summary): string {
   }
 
   out.push(...interventionsSection(summary));
-  out.push(...uncertaintySection(summary, interventions));
+  out.push(...uncertaintySection(summary, interventions, opts));
   return out.join('\n');
 }
 
@@ -107,6 +113,15 @@ function interventionsSection(summary: Summary): string[] {
     ...rows,
     '',
   ];
+}
+
+/** The "How many prefixes" line of a claim not supported: what this run can detect, and what the observed effect needs. */
+function howManyPrefixes(p: PowerEstimate): string {
+  const head = `How many prefixes (alpha ${DEFAULT_ALPHA}, power ${DEFAULT_POWER}, \`thought-probe power\`):`;
+  if (p.sd === null || p.minimumDetectableEffect === null) return `${head} too few prefixes to estimate the spread of the prefix differences.`;
+  const detect = `with SD ${formatRate(p.sd)} of the prefix differences, ${p.prefixes} prefixes detect an effect of ${formatRate(p.minimumDetectableEffect)} or more`;
+  if (p.prefixesNeeded === null) return `${head} ${detect}; the observed effect is zero, which no number of prefixes detects.`;
+  return `${head} ${detect}; the observed ${formatSigned(p.effect)} would need ${p.prefixesNeeded.toLocaleString('en-US')} prefixes.`;
 }
 
 /** An intervention with its parameter, as the Interventions table names it: `truncated_thought keep=0.5`. */
@@ -142,7 +157,7 @@ const REVERSE: Record<string, string> = {
  * The uncertainty tables and one plain sentence per arm and claim: supported when the 95% paired bootstrap
  * interval excludes zero and the sign-flip permutation p-value is below 0.05, not supported otherwise.
  */
-function uncertaintySection(summary: Summary, interventions: string[]): string[] {
+function uncertaintySection(summary: Summary, interventions: string[], opts: ReportOptions): string[] {
   const out: string[] = [];
   const arms = Object.entries(summary.arms);
   out.push('## Uncertainty', '');
@@ -194,6 +209,8 @@ function uncertaintySection(summary: Summary, interventions: string[]): string[]
       else if (sens.ci[1] < 0 && significant) verdict = `${claim}: not supported; the reverse is (${reverse})`;
       else verdict = `${claim}: not supported (the interval includes zero or p >= ${ALPHA})`;
       out.push(`- ${code(arm)}: ${verdict} (${evidence}).`);
+      const p = opts.power?.[arm]?.[c];
+      if (p && !(sens.ci[0] > 0 && significant)) out.push(`  - ${howManyPrefixes(p)}`);
     }
   }
   const pairs = summary.armComparisons ?? [];

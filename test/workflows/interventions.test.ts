@@ -5,6 +5,9 @@ import { wordCount } from '../../src/experiment/words';
 import { probeRun } from '../../src/workflows';
 import { withServerAndSim, withWorkers } from '../helpers/temporal';
 import { simConfig } from '../helpers/configs';
+import { runCli } from '../helpers/e2e-cli';
+import { scoreRecord } from '../../src/experiment/metrics';
+import { powerTable } from '../../src/experiment/power';
 
 const t = withServerAndSim();
 
@@ -78,4 +81,9 @@ test('every derived intervention on two arms: requests per endpoint equal the pl
   expect(md).toContain('its own thought beats `shuffled`');
   const html = readFileSync(result.artifacts.html, 'utf8');
   expect(html).toContain('data-chart="truncation"');
+
+  // `thought-probe power --run` reads the run's records from its store: the same numbers as from samples.jsonl.
+  const power = await runCli(['power', '--run', 'interventions-1', '--json'], { address: t.env.address });
+  expect(power.stderr).toBe('');
+  expect(JSON.parse(power.stdout)).toEqual(powerTable(records.map(scoreRecord)));
 });
