@@ -9,6 +9,7 @@ import { orderConditions, scoreRecord } from '../experiment/metrics';
 import { armConditionEntries, conditionNames, interventionTable } from '../experiment/interventions';
 import { renderReport } from '../experiment/report';
 import { powerTable } from '../experiment/power';
+import { judgeAgreement } from '../experiment/judges';
 import type { SampleRecord } from '../experiment/records';
 import { buildSummary, type Summary } from '../experiment/summary';
 import { RunDirectoryConflictError } from '../errors';
@@ -47,8 +48,10 @@ export function generationKey(config: RunConfig, arm: string): string | null {
 
 /** What a judgment depends on beyond its suffix: if equal too, stored records can be reused. */
 export function judgeKey(config: RunConfig): string {
-  const { model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries } = config.judge;
-  return hashOf({ model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries });
+  const { model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries, repeats } = config.judge;
+  // Repeats and extra judges enter only when set, so runs without them keep the key they always had.
+  const extra = config.judges?.map(({ name, model: m, prompt: p, scorePattern: sp, temperature: t, topP: tp, maxTokens: mt, invalidRetries: ir, repeats: r }) => ({ name, m, p, sp, t, tp, mt, ir, r }));
+  return hashOf({ model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries, ...(repeats !== undefined ? { repeats } : {}), ...(extra ? { judges: extra } : {}) });
 }
 
 /** The prepareRun activity: writes the run's document (the resolved config and its hash) into its store, after taking over what earlier runs stored; the other activities read it. */
@@ -203,8 +206,10 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   // A resumed run names every run whose records it contains, its own last.
   const prepared = (await store.readDocument())!;
   const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
+  const armOrder = config.arms.map((a) => a.name);
   const computed = input.summary ?? buildSummary(records.map(scoreRecord), {
-    runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed, conditionOrder: names, interventions: interventionTable(config.conditions),
+    runId: input.runId, armOrder, seed: config.seed, conditionOrder: names, interventions: interventionTable(config.conditions),
+    judgeAgreement: judgeAgreement(records, { armOrder, seed: config.seed, conditionOrder: names }),
   });
   const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
   const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);

@@ -202,6 +202,8 @@ export function registerCommands(program: Command): void {
     .option('--latency-ms <n>', 'fixed latency per request', '0')
     .option('--api-key <key>', 'require this bearer token')
     .option('--judge-invalid-rate <r>', 'probability of an invalid judge answer', '0')
+    .option('--extra-judge <name=rate>', 'another judge model that gives the opposite score with this probability (repeatable)', collect, [] as string[])
+    .option('--paraphrase-model <name>', 'a chat model that paraphrases thoughts (for paraphrased_thought)')
     .option('--fault <json>', 'fault rule as JSON (repeatable)', collectFaults, [] as FaultRule[])
     .action(async (o: Record<string, string | FaultRule[] | undefined>) => impl.sim().simCommand(o));
 }

@@ -89,6 +89,14 @@ const JudgeSchema = z.strictObject({
       }
     }, 'must be a valid regular expression with one capture group for the 0/1 score'),
   invalidRetries: z.number().int().min(0).default(2).describe('fresh judge calls after an invalid answer'),
+  // No default: a config without it resolves (and hashes) as it always did.
+  repeats: z
+    .number()
+    .int()
+    .positive()
+    .refine((r) => r % 2 === 1, 'must be odd (1, 3, 5, ...), so that a majority of the judgments decides the reward')
+    .optional()
+    .describe('judgments per suffix with distinct seeds; the reward is the majority of the valid ones (default 1)'),
   maxRetryIntervalSeconds: z.number().positive().default(60).describe('longest wait between retries while the judge is down'),
   maxOutageSeconds: z.number().positive().optional(),
   taskQueue: z.string().min(1).optional().describe("task queue of the workers beside the judge server (default: the run's own)"),
@@ -129,6 +137,15 @@ const InterventionSchema = z.discriminatedUnion(
 
 const ConditionEntrySchema = z.union([z.enum(CONDITIONS), InterventionSchema], {
   error: `must be one of ${CONDITIONS.join(', ')}, or an object { name, intervention, ... } with intervention one of ${INTERVENTION_KINDS.join(', ')}`,
+});
+
+/** More judges that score every suffix too; their calls are made by the main judge's activities, on its task queue. */
+const ExtraJudgeSchema = JudgeSchema.omit({ taskQueue: true }).extend({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"')
+    .refine((n) => n !== 'judge', '"judge" names the main judge; give this one a name of its own')
+    .describe('how records, summaries and reports name this judge'),
 });
 
 /** Where a run keeps its texts: the file store (default) or PostgreSQL, whose URL is in the variable `urlEnv` names. */
@@ -193,6 +210,12 @@ export const RunConfigSchema = z
       .min(1, 'list at least one arm')
       .refine((as) => new Set(as.map((a) => a.name)).size === as.length, 'arm names must be unique'),
     judge: JudgeSchema,
+    judges: z
+      .array(ExtraJudgeSchema)
+      .min(1, 'list at least one judge, or leave judges out')
+      .refine((js) => new Set(js.map((j) => j.name)).size === js.length, 'judge names must be unique')
+      .optional()
+      .describe('more judges that score every suffix too (judge agreement, EXPERIMENT.md)'),
     batching: BatchingSchema.prefault({}),
     output: z.strictObject({ dir: z.string().min(1).default('runs') }).prefault({}),
     store: StoreSchema.optional().describe('where the run keeps its texts (default: files under output.dir)'),
@@ -222,3 +245,5 @@ export type RunConfig = z.output<typeof RunConfigSchema>;
 export type ArmConfig = RunConfig['arms'][number];
 /** The judge of a run config. */
 export type JudgeConfig = RunConfig['judge'];
+/** One of a run config's extra judges. */
+export type ExtraJudgeConfig = NonNullable<RunConfig['judges']>[number];

@@ -2,6 +2,7 @@ import { BASELINE, shortCondition } from './conditions';
 import { formatRate, formatSigned, formatWords } from './format';
 import type { InterventionInfo, Summary } from './summary';
 import { DEFAULT_ALPHA, DEFAULT_POWER, type PowerEstimate } from './power';
+import type { JudgedSensitivity } from './judges';
 
 /** What report.md adds beyond the summary: the prefix counts of claims not supported (`powerTable` of the records). */
 export interface ReportOptions {
@@ -82,6 +83,7 @@ export function renderReport(summary: Summary, opts: ReportOptions = {}): string
   }
 
   out.push(...interventionsSection(summary));
+  out.push(...judgeAgreementSection(summary));
   out.push(...uncertaintySection(summary, interventions, opts));
   return out.join('\n');
 }
@@ -113,6 +115,58 @@ function interventionsSection(summary: Summary): string[] {
     ...rows,
     '',
   ];
+}
+
+/** Under which judges a claim holds and under which it does not. */
+function judgedClaim(names: string[], byJudge: Record<string, JudgedSensitivity> | undefined): { holds: string[]; not: string[] } | undefined {
+  if (!byJudge) return undefined;
+  return { holds: names.filter((n) => byJudge[n]?.supported), not: names.filter((n) => !byJudge[n]?.supported) };
+}
+
+/** The "Judge agreement" section: repeated judgments and several judges (left out when every suffix was judged once). */
+function judgeAgreementSection(summary: Summary): string[] {
+  const a = summary.judgeAgreement;
+  if (!a) return [];
+  const out: string[] = ['## Judge agreement', ''];
+  out.push('A reward from one LLM judge is checked, not trusted: the choice of judge alone can move a faithfulness measurement by tens of points (arXiv 2603.20172).', '');
+  if (a.repeats) {
+    out.push('Repeated judgments of each suffix by the main judge (distinct seeds; the reward is their majority): the share of suffixes whose valid judgments all agree, and Fleiss\' kappa over the suffixes with every judgment valid:', '');
+    out.push(row(['Arm', 'Condition', 'Suffixes', 'Unanimous', "Fleiss' kappa", 'Suffixes with every judgment valid']));
+    out.push(row(['---', '---', '---:', '---:', '---:', '---:']));
+    for (const [arm, conds] of Object.entries(a.repeats)) {
+      for (const [c, r] of Object.entries(conds)) out.push(row([code(arm), code(c), String(r.suffixes), formatRate(r.unanimous), formatSignedOrNa(r.fleissKappa), String(r.complete)]));
+    }
+    out.push('');
+  }
+  if (a.judges) {
+    const names = a.judges.names;
+    out.push('Reward mean under each judge (`judge` is the main one):', '');
+    out.push(row(['Arm', 'Condition', ...names.map(code)]));
+    out.push(row(['---', '---', ...names.map(() => '---:')]));
+    const main = a.judges.rewardMeans[names[0]!] ?? {};
+    for (const [arm, conds] of Object.entries(main)) {
+      for (const c of Object.keys(conds)) out.push(row([code(arm), code(c), ...names.map((n) => formatRate(a.judges!.rewardMeans[n]?.[arm]?.[c] ?? null))]));
+    }
+    out.push('', "Agreement between judges over the suffixes both judged validly, with Cohen's kappa:", '');
+    out.push(row(['Judge A', 'Judge B', 'Suffixes', 'Agreement', "Cohen's kappa"]));
+    out.push(row(['---', '---', '---:', '---:', '---:']));
+    for (const p of a.judges.pairs) out.push(row([code(p.judgeA), code(p.judgeB), String(p.suffixes), formatRate(p.agreement), formatSignedOrNa(p.cohenKappa)]));
+    out.push('', 'Sensitivity under each judge (normal minus condition; "supported" as in "What this run supports"):', '');
+    out.push(row(['Arm', 'Condition', ...names.map(code)]));
+    out.push(row(['---', '---', ...names.map(() => '---:')]));
+    for (const [arm, conds] of Object.entries(a.judges.sensitivity)) {
+      for (const [c, byJudge] of Object.entries(conds)) {
+        out.push(row([code(arm), code(c), ...names.map((n) => (byJudge[n] ? `${formatSigned(byJudge[n]!.mean)}${byJudge[n]!.supported ? ' (supported)' : ''}` : 'n/a'))]));
+      }
+    }
+    out.push('');
+  }
+  return out;
+}
+
+/** A kappa: signed with 4 decimals, or n/a. */
+function formatSignedOrNa(x: number | null): string {
+  return x === null ? 'n/a' : formatSigned(x);
 }
 
 /** The "How many prefixes" line of a claim not supported: what this run can detect, and what the observed effect needs. */
@@ -205,12 +259,20 @@ function uncertaintySection(summary: Summary, interventions: string[], opts: Rep
       const evidence = `sensitivity ${formatSigned(sens.mean)}, 95% CI ${fmtCI(sens.ci)}, p = ${fmtP(sens.pPermutation)}, ${sens.prefixes} prefixes`;
       const significant = sens.pPermutation !== null && sens.pPermutation < ALPHA;
       let verdict: string;
-      if (sens.ci[0] > 0 && significant) verdict = `${claim}: supported`;
+      let supported = sens.ci[0] > 0 && significant;
+      if (supported) verdict = `${claim}: supported`;
       else if (sens.ci[1] < 0 && significant) verdict = `${claim}: not supported; the reverse is (${reverse})`;
       else verdict = `${claim}: not supported (the interval includes zero or p >= ${ALPHA})`;
+      // With several judges a claim is supported only if it is under every one of them.
+      const under = summary.judgeAgreement?.judges ? judgedClaim(summary.judgeAgreement.judges.names, summary.judgeAgreement.judges.sensitivity[arm]?.[c]) : undefined;
+      if (under && supported && under.not.length > 0) {
+        supported = false;
+        verdict = `${claim}: not supported: it holds under ${under.holds.map(code).join(', ')} but not under ${under.not.map(code).join(', ')}`;
+      } else if (under && supported) verdict += ` under every judge (${under.holds.map(code).join(', ')})`;
+      else if (under && under.holds.length > 0) verdict += `; it holds under ${under.holds.map(code).join(', ')} only`;
       out.push(`- ${code(arm)}: ${verdict} (${evidence}).`);
       const p = opts.power?.[arm]?.[c];
-      if (p && !(sens.ci[0] > 0 && significant)) out.push(`  - ${howManyPrefixes(p)}`);
+      if (p && !supported) out.push(`  - ${howManyPrefixes(p)}`);
     }
   }
   const pairs = summary.armComparisons ?? [];

@@ -2,6 +2,7 @@ import { BASELINE } from './conditions';
 import { comparePaired, computeMetrics, pairPrefixMeans, prefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
 import { hash32 } from './rng';
 import type { InterventionKind } from './interventions';
+import type { JudgeAgreement } from './judges';
 
 /** A configured intervention as summary.json names it: its kind and parameters (never an endpoint). */
 export type InterventionInfo = { intervention: InterventionKind } & Record<string, unknown>;
@@ -70,6 +71,8 @@ export interface Summary {
   armComparisons: ArmComparison[];
   /** The configured interventions by condition name (absent when the run had only the note's conditions). */
   interventions?: Record<string, InterventionInfo>;
+  /** Agreement of repeated judgments and of several judges (absent when every suffix was judged once by one judge). */
+  judgeAgreement?: JudgeAgreement;
 }
 
 /** Options of a summary: provenance and the order of arms. */
@@ -86,6 +89,8 @@ export interface SummaryOptions {
   conditionOrder?: readonly string[];
   /** The configured interventions by condition name. */
   interventions?: Record<string, InterventionInfo>;
+  /** Judge agreement, computed from the records' judgments (`judgeAgreement`). */
+  judgeAgreement?: JudgeAgreement;
 }
 
 /** Builds summary.json's content from scored records. */
@@ -110,5 +115,6 @@ export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Sum
     armComparisons: compareArms(records, Object.keys(metrics.arms), opts.seed),
     // Only present when there are any, so a run of the note's conditions writes today's summary.json to the byte.
     ...(opts.interventions && Object.keys(opts.interventions).length > 0 ? { interventions: opts.interventions } : {}),
+    ...(opts.judgeAgreement ? { judgeAgreement: opts.judgeAgreement } : {}),
   };
 }
