@@ -154,3 +154,37 @@ describe('interventions in the config', () => {
     expect(() => parseRunConfig(one, 't.yaml')).toThrow(/conditions\[1\]\.fromArm: a transplant needs another arm/);
   });
 });
+
+describe('judge sensitivity in the config', () => {
+  const rows = Array.from({ length: 2 }, (_, i) => ({ id: `r${i}`, prefix: `prefix ${i}`, suffix: `suffix ${i}` }));
+  const base = (over: Record<string, unknown>) => ({
+    name: 'unit', dataset: { rows }, arms: [{ name: 'a', baseURL: 'http://localhost:8000/v1', model: 'm' }], judge: { baseURL: 'http://localhost:8002/v1' }, ...over,
+  });
+  const problems = (over: Record<string, unknown>) => {
+    try {
+      parseRunConfig(base(over), 't.yaml');
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  test('without repeats or judges the resolved config is what it always was', () => {
+    const c = parseRunConfig(base({}));
+    expect('repeats' in c.judge).toBe(false);
+    expect('judges' in c).toBe(false);
+  });
+
+  test('an even repeats, a judge without a name, a judge named "judge" and two judges of one name are named with their fields', () => {
+    expect(problems({ judge: { baseURL: 'http://localhost:8002/v1', repeats: 2 } })).toEqual(['judge.repeats: must be odd (1, 3, 5, ...), so that a majority of the judgments decides the reward']);
+    expect(problems({ judges: [{ baseURL: 'http://localhost:8003/v1' }] })[0]).toMatch(/^judges\[0\]\.name: /);
+    expect(problems({ judges: [{ name: 'judge', baseURL: 'http://localhost:8003/v1' }] })[0]).toMatch(/^judges\[0\]\.name: "judge" names the main judge/);
+    expect(problems({ judges: [{ name: 'b', baseURL: 'http://localhost:8003/v1' }, { name: 'b', baseURL: 'http://localhost:8004/v1' }] })).toEqual(['judges: judge names must be unique']);
+    expect(problems({ judges: [{ name: 'b', baseURL: 'http://localhost:8003/v1', taskQueue: 'q' }] })).toEqual(['judges[0].taskQueue: unknown key']);
+  });
+
+  test('extra judges get the judge defaults', () => {
+    const c = parseRunConfig(base({ judges: [{ name: 'b', baseURL: 'http://localhost:8003/v1', model: 'other', repeats: 3 }] }));
+    expect(c.judges![0]).toMatchObject({ name: 'b', model: 'other', repeats: 3, temperature: 0.7, topP: 0.6, maxTokens: 64, invalidRetries: 2, maxConcurrency: 32 });
+  });
+});
