@@ -62,6 +62,16 @@ export async function derivedThought(
   const from = sourceArm(spec, slot.arm);
   const key = thoughtKey(slot.prefixId, slot.sample);
   let t: StoredThought;
+  if (spec.intervention === 'paraphrased_thought') {
+    // The schedule makes this suffix ready once the paraphrase is stored; closedThought is the own thought's.
+    const [own, para] = await Promise.all([
+      store.get<StoredThought>(slot.arm, 'thoughts', key),
+      store.get<{ thought: string }>(slot.arm, 'paraphrases', `${key}/${spec.name}`),
+    ]);
+    if (!own) throw new MissingStoredInputError(`thought ${key} of arm ${slot.arm}`, worker);
+    if (!para) throw new MissingStoredInputError(`paraphrase ${key}/${spec.name} of arm ${slot.arm}`, worker);
+    return { thought: para.thought, closedThought: own.closedThought, thoughtSource: null };
+  }
   if (from === slot.arm) {
     const own = await store.get<StoredThought>(from, 'thoughts', key);
     if (!own) throw new MissingStoredInputError(`thought ${key} of arm ${from}`, worker);

@@ -56,12 +56,21 @@ export function armConditionEntries(entries: readonly ConditionEntry[], arm: str
 }
 
 /**
- * The names of an arm's configured interventions: each starts from a thought of slot (i, k), so its suffix is ready
- * once the arm's own thought of the slot is there (a transplant then waits in the store for the other arm's thought
- * of that slot, which is made at about the same time).
+ * The names of an arm's configured interventions derived from a thought of slot (i, k) by a pure function: the
+ * suffix is ready once the arm's own thought of the slot is there (a transplant then waits in the store for the
+ * other arm's thought of that slot, which is made at about the same time). Paraphrases have a stage of their own.
  */
 export function derivedConditionNames(entries: readonly ConditionEntry[], arm: string): string[] {
-  return interventionSpecs(armConditionEntries(entries, arm)).map((s) => s.name);
+  return interventionSpecs(armConditionEntries(entries, arm)).filter((s) => s.intervention !== 'paraphrased_thought').map((s) => s.name);
+}
+
+/** Each `paraphrased_thought` condition's slots of its paraphraser per arm: its maxConcurrency shared by the arms (at least 1). */
+export function paraphraseSlots(entries: readonly ConditionEntry[], arms: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of interventionSpecs(entries)) {
+    if (s.intervention === 'paraphrased_thought') out[s.name] = Math.max(1, Math.floor(s.paraphraser.maxConcurrency / Math.max(1, arms)));
+  }
+  return out;
 }
 
 /** The interventions by name, with their kind and parameters (no endpoints), as summaries and reports show them. */
@@ -71,6 +80,7 @@ export function interventionTable(entries: readonly ConditionEntry[]): Record<st
     if (s.intervention === 'truncated_thought') out[s.name] = { intervention: s.intervention, keep: s.keep };
     else if (s.intervention === 'filler_thought') out[s.name] = { intervention: s.intervention, token: s.token ?? DEFAULT_FILLER_TOKEN };
     else if (s.intervention === 'cross_arm_thought') out[s.name] = { intervention: s.intervention, fromArm: s.fromArm };
+    else if (s.intervention === 'paraphrased_thought') out[s.name] = { intervention: s.intervention, model: s.paraphraser.model };
     else out[s.name] = { intervention: s.intervention };
   }
   return out;

@@ -11,7 +11,7 @@ export interface PlanPrefix {
 }
 
 /** The stage of a model request. */
-export type Stage = 'thought' | 'suffix' | 'judge';
+export type Stage = 'thought' | 'suffix' | 'judge' | 'paraphrase';
 
 /** One model request of the plan: a thought for (prefix, sample), or a suffix or judgment for (prefix, sample, condition). */
 export interface WorkItem {

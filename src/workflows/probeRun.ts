@@ -14,7 +14,7 @@ import { parseRunConfig, selectRows } from '../config/validate';
 import { ConfigError } from '../config/errors';
 import { CONDITIONS } from '../experiment/conditions';
 import { armSwaps, swapsByPrefixId } from '../experiment/plan';
-import { armConditionEntries, conditionNames, derivedConditionNames } from '../experiment/interventions';
+import { armConditionEntries, conditionNames, derivedConditionNames, paraphraseSlots } from '../experiment/interventions';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { InvalidConfigError } from '../errors';
@@ -116,6 +116,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
       progress.arms[arm.name]!.status = 'running';
       // Runs with only the note's conditions give their arms exactly the input they always had.
       const derived = derivedConditionNames(config.conditions, arm.name);
+      const paraphrase = paraphraseSlots(config.conditions, config.arms.length);
       try {
         const r = await executeChild(probeArm, {
           workflowId: armWorkflowId(runId, arm.name),
@@ -126,6 +127,7 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
               judgeTaskQueue: config.judge.taskQueue ?? workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: slots.slotsOf(arm.name),
               prefixes, samples: config.samplesPerPrefix, conditions: conditionNames(armConditionEntries(config.conditions, arm.name)), swap: swaps[arm.name]!,
               ...(derived.length > 0 ? { derivedConditions: derived } : {}),
+              ...(Object.keys(paraphrase).length > 0 ? { paraphrase: { slots: paraphrase, taskQueue: workflowInfo().taskQueue } } : {}),
               maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
               armMaxRetryIntervalSeconds: arm.maxRetryIntervalSeconds,
               judgeMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,
