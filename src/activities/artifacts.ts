@@ -6,7 +6,7 @@ import { canonicalJson, configHash } from '../config/load';
 import { sampleKey } from '../experiment/keys';
 import { swapsByPrefixId, type SwapEntry } from '../experiment/plan';
 import { orderConditions, scoreRecord } from '../experiment/metrics';
-import { armConditionEntries, conditionNames, interventionTable } from '../experiment/interventions';
+import { armConditionEntries, conditionNames, interventionSpecs, interventionTable } from '../experiment/interventions';
 import { renderReport } from '../experiment/report';
 import { powerTable } from '../experiment/power';
 import { judgeAgreement } from '../experiment/judges';
@@ -43,7 +43,13 @@ export function generationKey(config: RunConfig, arm: string): string | null {
   const a = config.arms.find((x) => x.name === arm);
   if (!a) return null;
   const { temperature, topP, thoughtMaxTokens, suffixMaxTokens } = config.generation;
-  return hashOf({ seed: config.seed, rows: config.dataset.rows, samples: config.samplesPerPrefix, genericThoughts: config.genericThoughts, prompt: config.prompt, sampling: { temperature, topP, thoughtMaxTokens, suffixMaxTokens }, model: a.model });
+  // Configured interventions enter only when there are any (so older runs keep their key): a changed keep, token,
+  // donor arm or paraphraser makes that arm's stored generations not reusable.
+  const specs = interventionSpecs(config.conditions).map((s) => (s.intervention === 'paraphrased_thought' ? { ...s, paraphraser: { model: s.paraphraser.model, prompt: s.paraphraser.prompt } } : s));
+  return hashOf({
+    seed: config.seed, rows: config.dataset.rows, samples: config.samplesPerPrefix, genericThoughts: config.genericThoughts, prompt: config.prompt,
+    sampling: { temperature, topP, thoughtMaxTokens, suffixMaxTokens }, model: a.model, ...(specs.length > 0 ? { interventions: specs } : {}),
+  });
 }
 
 /** What a judgment depends on beyond its suffix: if equal too, stored records can be reused. */
@@ -85,7 +91,10 @@ export const createPrepareRun = (deps: ActivityDeps) => async function prepareRu
       const r = (reused[arm.name] ??= { thoughts: 0, suffixes: 0, records: 0 });
       r.thoughts += await store.reuse(from, arm.name, 'thoughts');
       r.suffixes += await store.reuse(from, arm.name, 'suffixes');
+      // Paraphrases and single judgments are reused too, though not counted (the counts keep their shape).
+      await store.reuse(from, arm.name, 'paraphrases');
       if (sameJudge) r.records += await store.reuse(from, arm.name, 'records');
+      if (sameJudge) await store.reuse(from, arm.name, 'judgments');
     }
   }
   // Configs name environment variables for keys and never hold secrets themselves.

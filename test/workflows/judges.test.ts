@@ -4,7 +4,9 @@ import { cohenKappa } from '../../src/experiment/agreement';
 import { planCounts } from '../../src/experiment/plan';
 import { probeRun } from '../../src/workflows';
 import { bundle, startTemporal, withWorkers } from '../helpers/temporal';
-import { heldoutRows, simConfig } from '../helpers/configs';
+import { heldoutRows, simConfig, tempDir } from '../helpers/configs';
+import { runCli } from '../helpers/e2e-cli';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 
@@ -68,4 +70,9 @@ test('judge.repeats 3 and a second judge: each suffix judged three times by the 
   expect(md).toContain('## Judge agreement');
   expect(md).toContain("| Arm | Condition | Suffixes | Unanimous | Fleiss' kappa | Suffixes with every judgment valid |");
   expect(md).toContain('| `judge` | `strict` | 24 |'.replace('24', String(plan.judgments)));
+  // `analyze` of samples.jsonl finds the same agreement from the judgments the records carry.
+  const out = tempDir('tp-judges-analyze-');
+  const analyzed = await runCli(['analyze', '--samples', result.artifacts.samples, '--out', out]);
+  expect(analyzed.status).toBe(0);
+  expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).judgeAgreement).toEqual(agreement);
 });
