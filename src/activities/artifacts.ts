@@ -6,7 +6,10 @@ import { canonicalJson, configHash } from '../config/load';
 import { sampleKey } from '../experiment/keys';
 import { swapsByPrefixId, type SwapEntry } from '../experiment/plan';
 import { orderConditions, scoreRecord } from '../experiment/metrics';
+import { armConditionEntries, conditionNames, interventionSpecs, interventionTable } from '../experiment/interventions';
 import { renderReport } from '../experiment/report';
+import { powerTable } from '../experiment/power';
+import { judgeAgreement } from '../experiment/judges';
 import type { SampleRecord } from '../experiment/records';
 import { buildSummary, type Summary } from '../experiment/summary';
 import { RunDirectoryConflictError } from '../errors';
@@ -40,13 +43,21 @@ export function generationKey(config: RunConfig, arm: string): string | null {
   const a = config.arms.find((x) => x.name === arm);
   if (!a) return null;
   const { temperature, topP, thoughtMaxTokens, suffixMaxTokens } = config.generation;
-  return hashOf({ seed: config.seed, rows: config.dataset.rows, samples: config.samplesPerPrefix, genericThoughts: config.genericThoughts, prompt: config.prompt, sampling: { temperature, topP, thoughtMaxTokens, suffixMaxTokens }, model: a.model });
+  // Configured interventions enter only when there are any (so older runs keep their key): a changed keep, token,
+  // donor arm or paraphraser makes that arm's stored generations not reusable.
+  const specs = interventionSpecs(config.conditions).map((s) => (s.intervention === 'paraphrased_thought' ? { ...s, paraphraser: { model: s.paraphraser.model, prompt: s.paraphraser.prompt } } : s));
+  return hashOf({
+    seed: config.seed, rows: config.dataset.rows, samples: config.samplesPerPrefix, genericThoughts: config.genericThoughts, prompt: config.prompt,
+    sampling: { temperature, topP, thoughtMaxTokens, suffixMaxTokens }, model: a.model, ...(specs.length > 0 ? { interventions: specs } : {}),
+  });
 }
 
 /** What a judgment depends on beyond its suffix: if equal too, stored records can be reused. */
 export function judgeKey(config: RunConfig): string {
-  const { model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries } = config.judge;
-  return hashOf({ model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries });
+  const { model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries, repeats } = config.judge;
+  // Repeats and extra judges enter only when set, so runs without them keep the key they always had.
+  const extra = config.judges?.map(({ name, model: m, prompt: p, scorePattern: sp, temperature: t, topP: tp, maxTokens: mt, invalidRetries: ir, repeats: r }) => ({ name, m, p, sp, t, tp, mt, ir, r }));
+  return hashOf({ model, prompt, scorePattern, temperature, topP, maxTokens, invalidRetries, ...(repeats !== undefined ? { repeats } : {}), ...(extra ? { judges: extra } : {}) });
 }
 
 /** The prepareRun activity: writes the run's document (the resolved config and its hash) into its store, after taking over what earlier runs stored; the other activities read it. */
@@ -80,7 +91,10 @@ export const createPrepareRun = (deps: ActivityDeps) => async function prepareRu
       const r = (reused[arm.name] ??= { thoughts: 0, suffixes: 0, records: 0 });
       r.thoughts += await store.reuse(from, arm.name, 'thoughts');
       r.suffixes += await store.reuse(from, arm.name, 'suffixes');
+      // Paraphrases and single judgments are reused too, though not counted (the counts keep their shape).
+      await store.reuse(from, arm.name, 'paraphrases');
       if (sameJudge) r.records += await store.reuse(from, arm.name, 'records');
+      if (sameJudge) await store.reuse(from, arm.name, 'judgments');
     }
   }
   // Configs name environment variables for keys and never hold secrets themselves.
@@ -159,7 +173,7 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   const store = deps.stores.open(input.store ?? input.storeDir);
   const config = await store.runConfig();
   const rows = config.dataset.rows!;
-  const conditions = orderConditions(config.conditions);
+  const names = conditionNames(config.conditions);
   const errorsByArm = new Map<string, Map<string, SampleError>>();
   for (const e of input.errors) {
     const m = errorsByArm.get(e.arm) ?? new Map<string, SampleError>();
@@ -171,7 +185,8 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   let simulated = false;
   for (const arm of config.arms) {
     const stored = new Map((await store.all<RecordEntry>(arm.name, 'records')).map((r) => [r.key, r]));
-    for (const condition of conditions) {
+    // Records in the experiment's order of conditions, the configured interventions after the note's, in config order.
+    for (const condition of orderConditions(conditionNames(armConditionEntries(config.conditions, arm.name)), names)) {
       for (let i = 0; i < rows.length; i++) {
         for (let k = 0; k < config.samplesPerPrefix; k++) {
           const key = sampleKey(rows[i]!.id, k, condition);
@@ -198,7 +213,11 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   // A resumed run names every run whose records it contains, its own last.
   const prepared = (await store.readDocument())!;
   const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
-  const computed = input.summary ?? buildSummary(records.map(scoreRecord), { runId: input.runId, armOrder: config.arms.map((a) => a.name), seed: config.seed });
+  const armOrder = config.arms.map((a) => a.name);
+  const computed = input.summary ?? buildSummary(records.map(scoreRecord), {
+    runId: input.runId, armOrder, seed: config.seed, conditionOrder: names, interventions: interventionTable(config.conditions),
+    judgeAgreement: judgeAgreement(records, { armOrder, seed: config.seed, conditionOrder: names }),
+  });
   const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
   const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);
   // Artifacts go beside the file store's run directory, or where `thought-probe export` says.
@@ -221,7 +240,7 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
   await writeJsonLinesAtomic(paths.samples, records);
   await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
   await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
-  await writeFileAtomic(paths.report, renderReport(summary));
+  await writeFileAtomic(paths.report, renderReport(summary, { power: powerTable(records.map(scoreRecord)) }));
   await writeFileAtomic(paths.html, html);
   // The run is complete: this worker need not keep its texts in memory any longer.
   deps.stores.release(input.store ?? input.storeDir);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ModelClients } from './clients';
+import { EndpointLimits } from './limits';
 import { processStores, type RunStore, type StoreAddress } from '../store';
 
 /** Where activities find a run's store. */
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   identity: string;
   clients: ModelClients;
   stores: StoreRegistry;
+  /** Per-process caps for endpoints called inside another endpoint's activities (extra judges). */
+  limits: EndpointLimits;
 }
 
 /** The identity Temporal gives a worker by default: `<pid>@<host>`. */
@@ -30,5 +33,6 @@ export function resolveDeps(deps: Partial<ActivityDeps> = {}): ActivityDeps {
     identity,
     clients: deps.clients ?? new ModelClients(identity),
     stores: deps.stores ?? processStores,
+    limits: deps.limits ?? new EndpointLimits(),
   };
 }

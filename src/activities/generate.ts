@@ -6,11 +6,13 @@ import { genericThoughtFor } from '../experiment/scaffolds';
 import { requestSeed } from '../experiment/seeds';
 import { wordCount } from '../experiment/words';
 import { sampleKey, thoughtKey } from '../experiment/keys';
+import { interventionSpecs } from '../experiment/interventions';
 import { MissingStoredInputError } from '../errors';
 import { callEndpoint, type Endpoint } from './classify';
 import type { ActivityDeps } from './deps';
 import type { StoreRef } from '../store';
 import { runLanes } from './lanes';
+import { derivedThought } from './derived';
 import { streamText } from './stream';
 
 /** Input of the generation activity: a batch of thought and suffix requests for one arm. */
@@ -43,8 +45,11 @@ export interface SuffixEntry {
   prefixIndex: number;
   sample: number;
   condition: string;
+  /** The kind of a configured intervention (absent under the note's four conditions). */
+  intervention?: string;
   thought: string;
-  thoughtSource: { prefixId: string; sample: number } | null;
+  /** The donor slot of a swapped thought, or (with `arm`) the arm a transplanted thought came from. */
+  thoughtSource: { arm?: string; prefixId: string; sample: number } | null;
   closedThought: boolean | null;
   suffix: string;
   simulated: boolean;
@@ -64,6 +69,7 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
   const config = await store.runConfig();
   const arm = armOf(config, input.arm, deps.identity);
   const g = config.generation;
+  const specs = new Map(interventionSpecs(config.conditions).map((s) => [s.name, s]));
   const ep: Endpoint = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model, field: `arms[name=${arm.name}]` };
   const client = deps.clients.for(ep, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
   // The items of a batch belong to this activity alone: one look at the store per batch finds what an earlier
@@ -96,7 +102,12 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
       let thought = '';
       let closedThought: boolean | null = null;
       let thoughtSource: SuffixEntry['thoughtSource'] = null;
-      if (condition === 'normal_model_thought' || condition === 'same_arm_swapped_thought') {
+      const spec = specs.get(condition);
+      if (spec) {
+        ({ thought, closedThought, thoughtSource } = await derivedThought(
+          store, spec, { runSeed: config.seed, arm: arm.name, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample }, signal, deps.identity,
+        ));
+      } else if (condition === 'normal_model_thought' || condition === 'same_arm_swapped_thought') {
         const src = condition === 'normal_model_thought' ? { prefixId: item.prefixId, sample: item.sample } : { prefixId: item.thoughtSource!.prefixId, sample: item.thoughtSource!.sample };
         const t = thoughts.get(thoughtKey(src.prefixId, src.sample)) ?? (await store.get<ThoughtEntry>(arm.name, 'thoughts', thoughtKey(src.prefixId, src.sample)));
         if (!t) throw new MissingStoredInputError(`thought ${thoughtKey(src.prefixId, src.sample)} of arm ${arm.name}`, deps.identity);
@@ -111,19 +122,21 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
         seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'suffix', condition),
       }, signal, g.stallTimeoutSeconds * 1000));
       entry = await store.put<SuffixEntry>(arm.name, 'suffixes', {
-        key, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample, condition, thought: thought.trim(), thoughtSource, closedThought,
+        key, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample, condition, ...(spec ? { intervention: spec.intervention } : {}),
+        thought: thought.trim(), thoughtSource, closedThought,
         suffix: cleanSuffix(out.text), simulated: out.simulated, ms: out.ms, usage: out.usage,
       });
     }
     return { stage: 'suffix', prefixIndex: item.prefixIndex, sample: item.sample, condition, error: null, thoughtWords: wordCount(entry.thought), suffixWords: wordCount(entry.suffix) };
   }, arm.maxOutageSeconds);
-  // A suffix that failed for its sample is marked in the store, so a judge batch waiting for it stops waiting.
+  // A suffix that failed for its sample is marked in the store, so a judge batch waiting for it stops waiting; so is a
+  // thought (under its thought key), so another arm's transplant waiting for it stops waiting.
   await Promise.all(
     outcomes.map((o, i) => {
       const it = input.items[i]!;
-      return o && !o.ok && it.stage === 'suffix'
-        ? store.put(arm.name, 'failures', { key: sampleKey(it.prefixId, it.sample, it.condition!), error: o.error })
-        : undefined;
+      if (!o || o.ok) return undefined;
+      const key = it.stage === 'suffix' ? sampleKey(it.prefixId, it.sample, it.condition!) : thoughtKey(it.prefixId, it.sample);
+      return store.put(arm.name, 'failures', { key, error: o.error });
     }),
   );
   return outcomes.map((o, i) => {

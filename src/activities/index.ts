@@ -4,6 +4,7 @@ import { atBoundary } from './classify';
 import { resolveDeps, type ActivityDeps } from './deps';
 import { createGenerate } from './generate';
 import { createJudge } from './judge';
+import { createParaphrase } from './paraphrase';
 
 function cancelled(): boolean {
   try {
@@ -23,6 +24,7 @@ export function createActivities(deps: Partial<ActivityDeps> = {}) {
   return {
     generate: atBoundary('generate', createGenerate(d), cancelled),
     judge: atBoundary('judge', createJudge(d), cancelled),
+    paraphrase: atBoundary('paraphrase', createParaphrase(d), cancelled),
     prepareRun: atBoundary('prepareRun', createPrepareRun(d), cancelled),
     writeArtifacts: atBoundary('writeArtifacts', createWriteArtifacts(d), cancelled),
   };
@@ -33,4 +35,5 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps';
 export type { GenerateInput } from './generate';
 export type { JudgeInput } from './judge';
+export type { ParaphraseInput } from './paraphrase';
 export type { PrepareRunInput, WriteArtifactsInput, ArtifactPaths, SampleError } from './artifacts';

@@ -1,17 +1,18 @@
 import type { Condition } from '../experiment/conditions';
 import type { WorkItem } from '../experiment/plan';
-import { judgePrompt, parseJudgeScore } from '../experiment/prompts';
+import { judgePrompt } from '../experiment/prompts';
 import type { SampleRecord } from '../experiment/records';
 import type { JudgeResult } from '../workflows/schedule/types';
 import { requestSeed } from '../experiment/seeds';
 import { sampleKey } from '../experiment/keys';
 import { wordCount } from '../experiment/words';
 import { MissingStoredInputError } from '../errors';
-import { callEndpoint, type Endpoint } from './classify';
+import type { Endpoint } from './classify';
 import type { ActivityDeps } from './deps';
 import type { StoreRef } from '../store';
 import type { SuffixEntry } from './generate';
 import { runLanes, type LaneWait } from './lanes';
+import { askJudge, judgeRepeats, type JudgeEndpoint, type JudgeVerdict, type JudgmentEntry } from './judgments';
 
 /** Input of the judge activity: a batch of predicted suffixes of one arm to score. */
 export interface JudgeInput {
@@ -48,13 +49,26 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
   const config = await store.runConfig();
   const j = config.judge;
   const ep: Endpoint = { role: 'judge', baseURL: j.baseURL, model: j.model, field: 'judge' };
-  const client = deps.clients.for(ep, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
+  const timeoutMs = config.generation.requestTimeoutSeconds * 1000;
+  const main: JudgeEndpoint = { name: 'judge', settings: j, ep, client: deps.clients.for(ep, j.apiKeyEnv, timeoutMs), capped: false };
+  // The main judge first, then every extra judge, each with its own prompt, endpoint and (per worker) cap.
+  const judges: { prompt: string; endpoint: JudgeEndpoint }[] = [
+    { prompt: j.prompt, endpoint: main },
+    ...(config.judges ?? []).map((x) => {
+      const xep: Endpoint = { role: `judge ${x.name}`, baseURL: x.baseURL, model: x.model, field: `judges[name=${x.name}]` };
+      return { prompt: x.prompt, endpoint: { name: x.name, settings: x, ep: xep, client: deps.clients.for(xep, x.apiKeyEnv, timeoutMs), capped: true } };
+    }),
+  ];
+  const multi = judges.length > 1 || (j.repeats ?? 1) > 1;
   // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
   const keyOf = (item: WorkItem) => sampleKey(item.prefixId, item.sample, item.condition as Condition);
   const keys = input.items.map(keyOf);
   // What this batch read of the store, kept by the batch (the store's own index is a window and may forget).
   const [records, suffixes] = await Promise.all([store.load<RecordEntry>(input.arm, 'records', keys), store.load<SuffixEntry>(input.arm, 'suffixes', keys)]);
   const failed = new Set<string>();
+  // Judgments made by an earlier attempt (repeats, extra judges) are read for the batch's keys only.
+  const judgmentKeys = multi ? keys.flatMap((k) => judges.flatMap((jd) => Array.from({ length: jd.endpoint.settings.repeats ?? 1 }, (_, r) => `${k}/${jd.endpoint.name}/${r}`))) : [];
+  const judgmentsMade = multi ? await store.load<JudgmentEntry>(input.arm, 'judgments', judgmentKeys) : new Map<string, JudgmentEntry>();
   let unsubscribe = (): void => undefined;
   let wait: LaneWait<WorkItem> | undefined;
   if (input.ahead) {
@@ -123,38 +137,45 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
       const s = stored ?? (await store.get<SuffixEntry>(input.arm, 'suffixes', key));
       if (!s) throw new MissingStoredInputError(`suffix ${key} of arm ${input.arm}`, deps.identity);
       const row = await store.row(item.prefixId);
-      const content = judgePrompt(j.prompt, row.prefix, row.suffix, s.suffix);
-      let reward: 0 | 1 | null = null;
-      let raw = '';
-      let attempts = 0;
-      let simulated = s.simulated;
       const started = Date.now();
-      while (reward === null && attempts <= j.invalidRetries) {
-        // A signal per call, linked to the activity's: the client adds a listener per request and keeps it.
-        const call = new AbortController();
-        const onCancel = () => call.abort(signal.reason);
-        signal.addEventListener('abort', onCancel);
-        const res = await callEndpoint(ep, () => client.chat.completions.create(
-          {
-            model: j.model,
-            messages: [{ role: 'user', content }],
-            temperature: j.temperature,
-            top_p: j.topP,
-            max_tokens: j.maxTokens,
-            seed: requestSeed(config.seed, input.arm, item.prefixId, item.sample, 'judge', condition, attempts),
-          },
-          { signal: call.signal },
-        )).finally(() => signal.removeEventListener('abort', onCancel));
-        attempts++;
-        raw = res.choices?.[0]?.message?.content ?? '';
-        if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
-        reward = parseJudgeScore(raw, j.scorePattern);
+      const seedOf = (tag: string, attempt: number) => requestSeed(config.seed, input.arm, item.prefixId, item.sample, 'judge', `${condition}${tag}`, attempt);
+      let reward: 0 | 1 | null;
+      let raw: string;
+      let attempts: number;
+      let simulated = s.simulated;
+      // Several judgments per suffix (repeats, extra judges): each stored as made; the record carries them all.
+      let several: Pick<RecordEntry, 'judgments' | 'judges'> = {};
+      if (!multi) {
+        const asked = await askJudge(main, judgePrompt(j.prompt, row.prefix, row.suffix, s.suffix), (attempt) => seedOf('', attempt), signal);
+        ({ score: reward, raw, attempts } = asked);
+        simulated ||= asked.simulated;
+      } else {
+        // The judges at once, each judge's repeats one after another (the main judge's within this lane's slot). All
+        // settle before a failure (a judge down) fails the lane, so what the others answered is stored, not asked again.
+        const settled = await Promise.allSettled(
+          judges.map((judge) => judgeRepeats(store, input.arm, key, judge.endpoint, judgePrompt(judge.prompt, row.prefix, row.suffix, s.suffix), seedOf, deps.limits, signal, judgmentsMade)),
+        );
+        const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+        if (failed) throw failed.reason;
+        const verdicts = settled.map((x) => (x as PromiseFulfilledResult<JudgeVerdict>).value);
+        const [own, ...extra] = verdicts as [JudgeVerdict, ...JudgeVerdict[]];
+        reward = own.reward;
+        // The answer shown is that of the first judgment agreeing with the reward (the last one when none is valid).
+        raw = (own.judgments.find((x) => x.score === reward && reward !== null) ?? own.judgments[own.judgments.length - 1]!).raw;
+        attempts = own.judgments.reduce((n, x) => n + x.attempts, 0);
+        simulated ||= verdicts.some((v) => v.simulated);
+        several = {
+          judgments: own.judgments,
+          ...(extra.length > 0 ? { judges: Object.fromEntries(extra.map((v, i) => [judges[i + 1]!.endpoint.name, { reward: v.reward, judgments: v.judgments }])) } : {}),
+        };
       }
       rec = await store.put<RecordEntry>(input.arm, 'records', {
         key,
         runId: input.runId,
         arm: input.arm,
         condition,
+        // Only configured interventions carry it: a record of the note's conditions is what it always was.
+        ...(s.intervention ? { intervention: s.intervention } : {}),
         prefixId: item.prefixId,
         prefixIndex: item.prefixIndex,
         sample: item.sample,
@@ -162,6 +183,7 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
         suffix: s.suffix,
         reward,
         judge: { valid: reward !== null, raw, attempts },
+        ...several,
         thoughtSource: s.thoughtSource,
         closedThought: s.closedThought,
         error: null,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { FaultRule } from '../sim/types';
 import type { CompareCliOptions } from './compare';
+import type { PowerCliOptions } from './power';
 import { InputError } from './errors';
 
 const root = join(__dirname, '..', '..');
@@ -31,6 +32,7 @@ const impl = {
   store: () => require('./store') as typeof import('./store'),
   export: () => require('./export') as typeof import('./export'),
   view: () => require('./view') as typeof import('./view'),
+  power: () => require('./power') as typeof import('./power'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -143,6 +145,17 @@ export function registerCommands(program: Command): void {
     .option('--out <dir>', 'also write compare.json and compare.md into this directory')
     .action(async (runA: string, runB: string, opts: CompareCliOptions) => impl.compare().compareCommand(runA, runB, opts));
 
+  program
+    .command('power')
+    .description('how many prefixes a claim needs: per arm and condition, the observed sensitivity, the SD of the prefix differences, the minimum detectable effect and the prefixes needed (paired normal approximation)')
+    .option('--samples <file>', 'samples.jsonl of a run (a pilot) or written by hand')
+    .option('--run <runId>', "a run's records, read from its store")
+    .option('--effect <d>', 'the effect to detect (default: the observed sensitivity)')
+    .option('--alpha <a>', 'two-sided significance level', '0.05')
+    .option('--power <p>', 'power', '0.8')
+    .option('--json', 'print JSON: { arm: { condition: { effect, sd, prefixes, minimumDetectableEffect, prefixesNeeded } } }')
+    .action(async (opts: PowerCliOptions) => impl.power().powerCommand(opts));
+
   const config = program.command('config').description('check, resolve and describe run configs');
   config
     .command('check')
@@ -204,6 +217,8 @@ export function registerCommands(program: Command): void {
     .option('--latency-ms <n>', 'fixed latency per request', '0')
     .option('--api-key <key>', 'require this bearer token')
     .option('--judge-invalid-rate <r>', 'probability of an invalid judge answer', '0')
+    .option('--extra-judge <name=rate>', 'another judge model that gives the opposite score with this probability (repeatable)', collect, [] as string[])
+    .option('--paraphrase-model <name>', 'a chat model that paraphrases thoughts (for paraphrased_thought)')
     .option('--fault <json>', 'fault rule as JSON (repeatable)', collectFaults, [] as FaultRule[])
     .action(async (o: Record<string, string | FaultRule[] | undefined>) => impl.sim().simCommand(o));
 }

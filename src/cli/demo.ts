@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { resolveConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { spawnSim } from '../sim/process';
+import { interventionSpecs } from '../experiment/interventions';
 import type { FaultRule, SimStats } from '../sim/types';
 import { ensureDevServer } from '../workers/devServer';
 import type { Worker } from '@temporalio/worker';
@@ -27,10 +28,19 @@ export interface DemoOptions {
   workers?: Worker[];
 }
 
-/** Points every arm and the judge of a config at one simulated server. */
+/** Points every arm, judge and paraphraser of a config at one simulated server. */
 export function pointAtSim(config: RunConfig, url: string): RunConfig {
-  return { ...config, arms: config.arms.map((a) => ({ ...a, baseURL: url })), judge: { ...config.judge, baseURL: url } };
+  const pointed: RunConfig = { ...config, arms: config.arms.map((a) => ({ ...a, baseURL: url })), judge: { ...config.judge, baseURL: url } };
+  // Only configs that have them gain these keys: the demo's own config is passed on as it always was.
+  if (config.judges) pointed.judges = config.judges.map((j) => ({ ...j, baseURL: url }));
+  if (interventionSpecs(config.conditions).some((s) => s.intervention === 'paraphrased_thought')) {
+    pointed.conditions = config.conditions.map((c) => (typeof c !== 'string' && c.intervention === 'paraphrased_thought' ? { ...c, paraphraser: { ...c.paraphraser, baseURL: url } } : c));
+  }
+  return pointed;
 }
+
+/** How often the simulated extra judges of a demo disagree with the main one. */
+const DEMO_DISAGREE_RATE = 0.15;
 
 /**
  * A complete run on the embedded default: a local Temporal dev server (reused or started), the simulated
@@ -42,7 +52,12 @@ export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResu
   if (server.started) say(`Temporal dev server started (pid ${server.pid}, log ${server.log}); it keeps running for the UI. Stop it with: kill ${server.pid}`);
   const base = resolveConfigFile(opts.config);
   // The endpoints run in their own process, as model servers would, so they do not share this one's CPU time.
-  const sim = await spawnSim({ dataset: opts.dataset ?? join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults });
+  const paraphraser = interventionSpecs(base.conditions).find((s) => s.intervention === 'paraphrased_thought');
+  const sim = await spawnSim({
+    dataset: opts.dataset ?? join(root, 'examples/data/heldout.jsonl'), latencyMs: opts.latencyMs, armModels: base.arms.map((a) => a.model), judgeModel: base.judge.model, faults: opts.faults,
+    ...(base.judges ? { extraJudges: Object.fromEntries(base.judges.map((j) => [j.model, DEMO_DISAGREE_RATE])) } : {}),
+    ...(paraphraser?.intervention === 'paraphrased_thought' ? { paraphraseModel: paraphraser.paraphraser.model } : {}),
+  });
   say(`simulated endpoints (SIMULATION) at ${sim.url}, ${opts.latencyMs} ms per request`);
   const own = opts.workers === undefined;
   const workers = opts.workers ?? (await createWorkers({ taskQueues: [...base.arms.map((a) => a.taskQueue), ...(base.judge.taskQueue ? [base.judge.taskQueue] : [])] }));

@@ -29,6 +29,14 @@ export type KnownKeys = (path: PropertyKey[]) => string[];
 export function formatIssues(issues: z.core.$ZodIssue[], knownKeys?: KnownKeys): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
+    // A union whose input matched one option's shape (its problems lie inside the value): that option's problems.
+    if (issue.code === 'invalid_union') {
+      const deep = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+      if (deep) {
+        lines.push(...formatIssues(deep.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), knownKeys));
+        continue;
+      }
+    }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const hint = knownKeys ? closest(key, knownKeys(issue.path)) : undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONDITIONS } from '../experiment/conditions';
+import { DEFAULT_FILLER_TOKEN, INTERVENTION_KINDS, conditionName } from '../experiment/interventions';
 import { DEFAULT_GENERIC_THOUGHTS } from '../experiment/scaffolds';
 import {
   DEFAULT_JUDGE_PROMPT,
@@ -88,9 +89,63 @@ const JudgeSchema = z.strictObject({
       }
     }, 'must be a valid regular expression with one capture group for the 0/1 score'),
   invalidRetries: z.number().int().min(0).default(2).describe('fresh judge calls after an invalid answer'),
+  // No default: a config without it resolves (and hashes) as it always did.
+  repeats: z
+    .number()
+    .int()
+    .positive()
+    .refine((r) => r % 2 === 1, 'must be odd (1, 3, 5, ...), so that a majority of the judgments decides the reward')
+    .optional()
+    .describe('judgments per suffix with distinct seeds; the reward is the majority of the valid ones (default 1)'),
   maxRetryIntervalSeconds: z.number().positive().default(60).describe('longest wait between retries while the judge is down'),
   maxOutageSeconds: z.number().positive().optional(),
   taskQueue: z.string().min(1).optional().describe("task queue of the workers beside the judge server (default: the run's own)"),
+});
+
+const conditionNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-" (it is part of store keys and activity ids)')
+  .refine((n) => !(CONDITIONS as readonly string[]).includes(n), 'is one of the note\'s four conditions; give the intervention a name of its own');
+
+const ParaphraserSchema = z.strictObject({
+  baseURL: url.describe('OpenAI-compatible base URL of the paraphrasing chat model'),
+  model: z.string({ error: 'is required: the chat model that paraphrases thoughts' }).min(1, 'is required: the chat model that paraphrases thoughts'),
+  apiKeyEnv: envName.optional(),
+  maxConcurrency: z.number().int().positive().default(16).describe('most paraphrase requests in flight, over all arms'),
+  prompt: z.string().min(1).optional().describe('placeholder {thought}; the default asks for the same meaning in other words'),
+});
+
+/** A configured intervention on the thought (EXPERIMENT.md, "Beyond the note"). */
+const InterventionSchema = z.discriminatedUnion(
+  'intervention',
+  [
+    z.strictObject({
+      name: conditionNameSchema,
+      intervention: z.literal('truncated_thought'),
+      keep: z
+        .number({ error: 'is required: the share of the thought\'s words kept, between 0 and 1' })
+        .gt(0, 'must be above 0 (keep 0 is blank_thought)')
+        .lt(1, 'must be below 1 (keep 1 is normal_model_thought)'),
+    }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('filler_thought'), token: z.string().min(1).regex(/^\S+$/, 'must be one word (no spaces)').default(DEFAULT_FILLER_TOKEN) }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('shuffled_thought') }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('cross_arm_thought'), fromArm: z.string().min(1) }),
+    z.strictObject({ name: conditionNameSchema, intervention: z.literal('paraphrased_thought'), paraphraser: ParaphraserSchema }),
+  ],
+  { error: `must be one of ${INTERVENTION_KINDS.join(', ')}` },
+);
+
+const ConditionEntrySchema = z.union([z.enum(CONDITIONS), InterventionSchema], {
+  error: `must be one of ${CONDITIONS.join(', ')}, or an object { name, intervention, ... } with intervention one of ${INTERVENTION_KINDS.join(', ')}`,
+});
+
+/** More judges that score every suffix too; their calls are made by the main judge's activities, on its task queue. */
+const ExtraJudgeSchema = JudgeSchema.omit({ taskQueue: true }).extend({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"')
+    .refine((n) => n !== 'judge', '"judge" names the main judge; give this one a name of its own')
+    .describe('how records, summaries and reports name this judge'),
 });
 
 /** Where a run keeps its texts: the file store (default) or PostgreSQL, whose URL is in the variable `urlEnv` names. */
@@ -151,10 +206,10 @@ export const RunConfigSchema = z
     dataset: DatasetSchema,
     samplesPerPrefix: z.number().int().positive().default(4),
     conditions: z
-      .array(z.enum(CONDITIONS))
+      .array(ConditionEntrySchema)
       .min(1)
       .default([...CONDITIONS])
-      .refine((cs) => new Set(cs).size === cs.length, 'list each condition once')
+      .refine((cs) => new Set(cs.map(conditionName)).size === cs.length, 'list each condition once')
       .refine((cs) => cs.includes('normal_model_thought'), 'must include normal_model_thought, the causal baseline'),
     genericThoughts: z.array(z.string().min(1)).min(1).default([...DEFAULT_GENERIC_THOUGHTS]),
     prompt: PromptSchema.prefault({}),
@@ -164,6 +219,12 @@ export const RunConfigSchema = z
       .min(1, 'list at least one arm')
       .refine((as) => new Set(as.map((a) => a.name)).size === as.length, 'arm names must be unique'),
     judge: JudgeSchema,
+    judges: z
+      .array(ExtraJudgeSchema)
+      .min(1, 'list at least one judge, or leave judges out')
+      .refine((js) => new Set(js.map((j) => j.name)).size === js.length, 'judge names must be unique')
+      .optional()
+      .describe('more judges that score every suffix too (judge agreement, EXPERIMENT.md)'),
     batching: BatchingSchema.prefault({}),
     output: z.strictObject({ dir: z.string().min(1).default('runs') }).prefault({}),
     store: StoreSchema.optional().describe('where the run keeps its texts (default: files under output.dir)'),
@@ -174,6 +235,15 @@ export const RunConfigSchema = z
     if (c.conditions.includes('same_arm_swapped_thought') && rows < 2) {
       ctx.addIssue({ code: 'custom', message: 'same_arm_swapped_thought needs at least 2 prefixes; raise dataset.limit or drop the condition', path: ['conditions'] });
     }
+    const arms = c.arms.map((a) => a.name);
+    c.conditions.forEach((e, i) => {
+      if (typeof e === 'string' || e.intervention !== 'cross_arm_thought') return;
+      if (!arms.includes(e.fromArm)) {
+        ctx.addIssue({ code: 'custom', message: `"${e.fromArm}" is not an arm of this run; use one of ${arms.join(', ')}`, path: ['conditions', i, 'fromArm'] });
+      } else if (arms.length < 2) {
+        ctx.addIssue({ code: 'custom', message: 'a transplant needs another arm to run on; add an arm or drop the condition', path: ['conditions', i, 'fromArm'] });
+      }
+    });
   });
 
 /** A run config as written (defaults not yet applied). */
@@ -184,3 +254,5 @@ export type RunConfig = z.output<typeof RunConfigSchema>;
 export type ArmConfig = RunConfig['arms'][number];
 /** The judge of a run config. */
 export type JudgeConfig = RunConfig['judge'];
+/** One of a run config's extra judges. */
+export type ExtraJudgeConfig = NonNullable<RunConfig['judges']>[number];

@@ -109,6 +109,18 @@ export class BadRequestError extends ProbeError {
   }
 }
 
+/**
+ * The thought another slot or arm gave this sample failed for its own sample (a transplant from an arm whose
+ * thought got a 400): this sample cannot be made either; its record says why.
+ */
+export class SourceThoughtFailedError extends ProbeError {
+  readonly type = 'SourceThoughtFailed';
+  constructor(what: string) {
+    super(what);
+    this.name = 'SourceThoughtFailedError';
+  }
+}
+
 /** 401, 403, 404: a bad key, a wrong model name or URL. No retry can fix it; the run fails naming the fix. */
 export class FatalEndpointError extends ProbeError {
   readonly type = 'FatalEndpointError';
@@ -257,6 +269,7 @@ export const ERROR_TYPES = {
   TransientEndpointError: { behaviour: 'retry', class: 'TransientEndpointError' },
   RateLimitError: { behaviour: 'retry-after', class: 'RateLimitError' },
   BadRequestError: { behaviour: 'sample', class: 'BadRequestError' },
+  SourceThoughtFailed: { behaviour: 'sample', class: 'SourceThoughtFailedError' },
   FatalEndpointError: { behaviour: 'fatal', class: 'FatalEndpointError' },
   MissingApiKeyError: { behaviour: 'fatal', class: 'MissingApiKeyError' },
   OutageBudgetExceeded: { behaviour: 'pause', class: 'OutageBudgetExceededError' },

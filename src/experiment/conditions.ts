@@ -6,22 +6,26 @@ export const CONDITIONS = [
   'same_arm_swapped_thought',
 ] as const;
 
-/** One of the experiment's conditions. */
-export type Condition = (typeof CONDITIONS)[number];
+/** One of the note's four conditions. */
+export type NoteCondition = (typeof CONDITIONS)[number];
+
+/** A condition's name: one of the note's four, or the name of a configured intervention (EXPERIMENT.md). */
+// `string & {}` keeps the note's names visible to editors while admitting any configured name.
+export type Condition = NoteCondition | (string & {});
 
 /** The causal baseline every intervention is compared with. */
-export const BASELINE: Condition = 'normal_model_thought';
+export const BASELINE: NoteCondition = 'normal_model_thought';
 
-/** Conditions other than the baseline, in report order. */
-export const INTERVENTIONS = CONDITIONS.filter((c) => c !== BASELINE) as Exclude<Condition, 'normal_model_thought'>[];
+/** The note's conditions other than the baseline, in report order. */
+export const INTERVENTIONS = CONDITIONS.filter((c) => c !== BASELINE) as Exclude<NoteCondition, 'normal_model_thought'>[];
 
-/** Whether a condition's suffix needs a thought that the arm generates. */
+/** Whether one of the note's conditions needs a thought that the arm generates (configured interventions say so elsewhere). */
 export function needsModelThought(condition: Condition): boolean {
   return condition === 'normal_model_thought' || condition === 'same_arm_swapped_thought';
 }
 
 /** The short name of each of the four conditions, as report columns and chart axes show them. */
-const SHORT_CONDITION_NAMES: Readonly<Record<Condition, string>> = {
+const SHORT_CONDITION_NAMES: Readonly<Record<NoteCondition, string>> = {
   normal_model_thought: 'normal',
   blank_thought: 'blank',
   generic_thought: 'generic',
@@ -30,5 +34,5 @@ const SHORT_CONDITION_NAMES: Readonly<Record<Condition, string>> = {
 
 /** A condition's short name: the four conditions have one, any other condition keeps its name. */
 export function shortCondition(condition: string): string {
-  return Object.hasOwn(SHORT_CONDITION_NAMES, condition) ? SHORT_CONDITION_NAMES[condition as Condition] : condition;
+  return Object.hasOwn(SHORT_CONDITION_NAMES, condition) ? SHORT_CONDITION_NAMES[condition as NoteCondition] : condition;
 }

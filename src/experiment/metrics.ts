@@ -82,9 +82,9 @@ export interface Metrics {
 
 const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-/** Orders condition names: the experiment's own order first, then any others by name. */
-export function orderConditions(names: Iterable<string>): string[] {
-  const known = CONDITIONS as readonly string[];
+/** Orders condition names: the experiment's own order first, then any others in `order` (a run's config order), then by name. */
+export function orderConditions(names: Iterable<string>, order: readonly string[] = []): string[] {
+  const known = [...CONDITIONS, ...order.filter((c) => !(CONDITIONS as readonly string[]).includes(c))];
   return [...new Set(names)].sort((a, b) => {
     const ia = known.indexOf(a);
     const ib = known.indexOf(b);
@@ -248,14 +248,17 @@ function groupRecords<R extends ScoredRecord>(records: R[]): Map<string, Map<str
   return arms;
 }
 
-/** Every metric of EXPERIMENT.md, uncertainty included, for a set of records (bootstrap and permutation seeded from `seed`). */
-export function computeMetrics(records: ScoredRecord[], armOrder: string[] = [], seed = 4337): Metrics {
+/**
+ * Every metric of EXPERIMENT.md, uncertainty included, for a set of records (bootstrap and permutation seeded from
+ * `seed`); conditions beyond the note's in `conditionOrder` (a run's config order), then by name.
+ */
+export function computeMetrics(records: ScoredRecord[], armOrder: string[] = [], seed = 4337, conditionOrder: readonly string[] = []): Metrics {
   const grouped = groupRecords(records);
   const arms = [...armOrder.filter((a) => grouped.has(a)), ...[...grouped.keys()].filter((a) => !armOrder.includes(a))];
   const out: Metrics = { arms: {} };
   for (const arm of arms) {
     const conds = grouped.get(arm)!;
-    const names = orderConditions(conds.keys());
+    const names = orderConditions(conds.keys(), conditionOrder);
     const armMetrics: ArmMetrics = { conditions: {}, sensitivity: {}, winRates: {} };
     for (const c of names) armMetrics.conditions[c] = conditionMetrics(conds.get(c)!);
     const normal = conds.get(BASELINE);

@@ -1,4 +1,5 @@
 import { needsModelThought, type Condition } from './conditions';
+import { conditionName, type ConditionEntry } from './interventions';
 import { seededDerangement } from './derangement';
 import { hash32 } from './rng';
 
@@ -10,7 +11,7 @@ export interface PlanPrefix {
 }
 
 /** The stage of a model request. */
-export type Stage = 'thought' | 'suffix' | 'judge';
+export type Stage = 'thought' | 'suffix' | 'judge' | 'paraphrase';
 
 /** One model request of the plan: a thought for (prefix, sample), or a suffix or judgment for (prefix, sample, condition). */
 export interface WorkItem {
@@ -31,9 +32,10 @@ export interface PlanCounts {
   judgments: number;
 }
 
-/** Counts the requests of one arm's plan: thoughts only when a condition needs them. */
-export function planCounts(prefixes: number, samples: number, conditions: readonly Condition[]): PlanCounts {
-  const needsThought = conditions.some(needsModelThought);
+/** Counts the requests of one arm's plan (its conditions' names or entries): thoughts only when a condition needs them. */
+export function planCounts(prefixes: number, samples: number, conditions: readonly ConditionEntry[]): PlanCounts {
+  // Every configured intervention starts from the arm's own thought.
+  const needsThought = conditions.some((c) => typeof c !== 'string' || needsModelThought(c));
   const slots = prefixes * samples;
   return { thoughts: needsThought ? slots : 0, suffixes: slots * conditions.length, judgments: slots * conditions.length };
 }
@@ -64,10 +66,10 @@ export function activityIdFor(arm: string, items: WorkItem[], seq: number): stri
  * Seeded by the run seed and the arm's name, so the workflow and `export` derive the same one.
  */
 export function armSwaps(
-  config: { seed: number; conditions: readonly string[]; arms: { name: string }[]; dataset: { avoidSameSource?: boolean } },
+  config: { seed: number; conditions: readonly ConditionEntry[]; arms: { name: string }[]; dataset: { avoidSameSource?: boolean } },
   rows: { sourceId?: string }[],
 ): Record<string, number[] | null> {
-  const needsSwap = config.conditions.includes('same_arm_swapped_thought');
+  const needsSwap = config.conditions.map(conditionName).includes('same_arm_swapped_thought');
   const swaps: Record<string, number[] | null> = {};
   for (const arm of config.arms) {
     swaps[arm.name] = needsSwap

@@ -43,6 +43,21 @@ export function cleanSuffix(generated: string): string {
     .trim();
 }
 
+/** The default prompt of `paraphrased_thought`: placeholder {thought}. */
+export const DEFAULT_PARAPHRASE_PROMPT = [
+  'Rewrite the reasoning below in other words. Keep its meaning, every fact and every step exactly; change only the wording.',
+  'Reply with the rewritten reasoning only.',
+  '',
+  '<thought>',
+  '{thought}',
+  '</thought>',
+].join('\n');
+
+/** The paraphrase request for a thought. */
+export function paraphrasePrompt(template: string, thought: string): string {
+  return fill(template, { thought: thought.trim() });
+}
+
 /** The judge prompt template: placeholders {prefix}, {reference} and {prediction}. */
 export const DEFAULT_JUDGE_PROMPT = [
   'You grade how well a predicted continuation of a text matches the real one.',

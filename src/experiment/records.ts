@@ -30,6 +30,8 @@ export interface SampleRecord {
   runId: string;
   arm: string;
   condition: string;
+  /** The kind of a configured intervention (absent under the note's four conditions). */
+  intervention?: string;
   prefixId: string;
   prefixIndex: number;
   sample: number;
@@ -37,7 +39,12 @@ export interface SampleRecord {
   suffix: string;
   reward: 0 | 1 | null;
   judge: { valid: boolean; raw: string; attempts: number };
-  thoughtSource: { prefixId: string; sample: number } | null;
+  /** Every judgment of the main judge, when it judges more than once (`judge.repeats`) or other judges do too. */
+  judgments?: { score: 0 | 1 | null; valid: boolean; raw: string; attempts: number }[];
+  /** Each extra judge's reward (the majority of its judgments) and judgments, by judge name (`judges`). */
+  judges?: Record<string, { reward: 0 | 1 | null; judgments: { score: 0 | 1 | null; valid: boolean; raw: string; attempts: number }[] }>;
+  /** The donor slot of a swapped thought; with `arm`, the arm a transplanted thought came from. */
+  thoughtSource: { arm?: string; prefixId: string; sample: number } | null;
   closedThought: boolean | null;
   error: string | null;
   simulated?: boolean;

@@ -1,6 +1,13 @@
 import { BASELINE, shortCondition } from './conditions';
 import { formatRate, formatSigned, formatWords } from './format';
-import type { Summary } from './summary';
+import type { InterventionInfo, Summary } from './summary';
+import { DEFAULT_ALPHA, DEFAULT_POWER, type PowerEstimate } from './power';
+import type { JudgedSensitivity } from './judges';
+
+/** What report.md adds beyond the summary: the prefix counts of claims not supported (`powerTable` of the records). */
+export interface ReportOptions {
+  power?: Record<string, Record<string, PowerEstimate>>;
+}
 
 const SWAPPED = 'same_arm_swapped_thought';
 
@@ -15,8 +22,11 @@ function interventionsRun(summary: Summary): string[] {
   return seen;
 }
 
+/** Whether a condition is a configured intervention of the run (it has its own table, not a note column). */
+const isConfigured = (summary: Summary, c: string): boolean => Object.hasOwn(summary.interventions ?? {}, c);
+
 /** Renders report.md: the run's scale and the research note's three tables, each left out when its conditions were not run. */
-export function renderReport(summary: Summary): string {
+export function renderReport(summary: Summary, opts: ReportOptions = {}): string {
   const out: string[] = [];
   const arms = Object.entries(summary.arms);
   out.push(`# Thought-use probe: ${summary.runId}`, '');
@@ -47,13 +57,15 @@ export function renderReport(summary: Summary): string {
   out.push('');
 
   const interventions = interventionsRun(summary);
-  if (interventions.length > 0) {
+  // The note's table keeps its columns: configured interventions go to a table of their own.
+  const noteInterventions = interventions.filter((c) => !isConfigured(summary, c));
+  if (noteInterventions.length > 0) {
     out.push('## Causal Sensitivity', '');
     out.push(`Sensitivity is prefix-level \`${BASELINE} - intervened_condition\`. Positive means the model's own thought helped relative to the intervention.`, '');
-    out.push(row(['Arm', ...interventions.map((c) => `Normal - ${shortCondition(c)}`)]));
-    out.push(row(['---', ...interventions.map(() => '---:')]));
+    out.push(row(['Arm', ...noteInterventions.map((c) => `Normal - ${shortCondition(c)}`)]));
+    out.push(row(['---', ...noteInterventions.map(() => '---:')]));
     for (const [arm, m] of arms) {
-      out.push(row([code(arm), ...interventions.map((c) => formatSigned(m.sensitivity[c]?.mean ?? null))]));
+      out.push(row([code(arm), ...noteInterventions.map((c) => formatSigned(m.sensitivity[c]?.mean ?? null))]));
     }
     out.push('');
   }
@@ -70,8 +82,106 @@ export function renderReport(summary: Summary): string {
     out.push('');
   }
 
-  out.push(...uncertaintySection(summary, interventions));
+  out.push(...interventionsSection(summary));
+  out.push(...judgeAgreementSection(summary));
+  out.push(...uncertaintySection(summary, interventions, opts));
   return out.join('\n');
+}
+
+/** The "Interventions" table: every configured intervention against the arm's own thought (left out when none ran). */
+function interventionsSection(summary: Summary): string[] {
+  const configured = Object.entries(summary.interventions ?? {});
+  const rows: string[] = [];
+  for (const [arm, m] of Object.entries(summary.arms)) {
+    for (const [name, info] of configured) {
+      const c = m.conditions[name];
+      const sens = m.sensitivity[name];
+      const w = m.winRates[name];
+      if (!c || !sens || !w) continue;
+      rows.push(row([
+        code(arm), code(name), code(interventionLabel(info)), formatRate(c.rewardMean), formatSigned(sens.mean), fmtCI(sens.ci), fmtP(sens.pPermutation),
+        formatRate(w.normalBetter), formatRate(w.interventionBetter), formatRate(w.tie), fmtP(w.pSignTest),
+      ]));
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Interventions',
+    '',
+    `Each configured intervention against \`${BASELINE}\` of the same arm: sensitivity is prefix-level \`${BASELINE} - condition\` with a paired bootstrap interval (10,000 draws) and a sign-flip permutation p-value; win rates are shares of prefixes, with an exact sign test.`,
+    '',
+    row(['Arm', 'Condition', 'Intervention', 'Reward mean', 'Sensitivity', '95% CI', 'p (permutation)', 'Normal better', 'Intervention better', 'Tie', 'p (sign test)']),
+    row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...rows,
+    '',
+  ];
+}
+
+/** Under which judges a claim holds and under which it does not. */
+function judgedClaim(names: string[], byJudge: Record<string, JudgedSensitivity> | undefined): { holds: string[]; not: string[] } | undefined {
+  if (!byJudge) return undefined;
+  return { holds: names.filter((n) => byJudge[n]?.supported), not: names.filter((n) => !byJudge[n]?.supported) };
+}
+
+/** The "Judge agreement" section: repeated judgments and several judges (left out when every suffix was judged once). */
+function judgeAgreementSection(summary: Summary): string[] {
+  const a = summary.judgeAgreement;
+  if (!a) return [];
+  const out: string[] = ['## Judge agreement', ''];
+  out.push('A reward from one LLM judge is checked, not trusted: the choice of judge alone can move a faithfulness measurement by tens of points (arXiv 2603.20172).', '');
+  if (a.repeats) {
+    out.push('Repeated judgments of each suffix by the main judge (distinct seeds; the reward is their majority): the share of suffixes whose valid judgments all agree, and Fleiss\' kappa over the suffixes with every judgment valid:', '');
+    out.push(row(['Arm', 'Condition', 'Suffixes', 'Unanimous', "Fleiss' kappa", 'Suffixes with every judgment valid']));
+    out.push(row(['---', '---', '---:', '---:', '---:', '---:']));
+    for (const [arm, conds] of Object.entries(a.repeats)) {
+      for (const [c, r] of Object.entries(conds)) out.push(row([code(arm), code(c), String(r.suffixes), formatRate(r.unanimous), formatSignedOrNa(r.fleissKappa), String(r.complete)]));
+    }
+    out.push('');
+  }
+  if (a.judges) {
+    const names = a.judges.names;
+    out.push('Reward mean under each judge (`judge` is the main one):', '');
+    out.push(row(['Arm', 'Condition', ...names.map(code)]));
+    out.push(row(['---', '---', ...names.map(() => '---:')]));
+    const main = a.judges.rewardMeans[names[0]!] ?? {};
+    for (const [arm, conds] of Object.entries(main)) {
+      for (const c of Object.keys(conds)) out.push(row([code(arm), code(c), ...names.map((n) => formatRate(a.judges!.rewardMeans[n]?.[arm]?.[c] ?? null))]));
+    }
+    out.push('', "Agreement between judges over the suffixes both judged validly, with Cohen's kappa:", '');
+    out.push(row(['Judge A', 'Judge B', 'Suffixes', 'Agreement', "Cohen's kappa"]));
+    out.push(row(['---', '---', '---:', '---:', '---:']));
+    for (const p of a.judges.pairs) out.push(row([code(p.judgeA), code(p.judgeB), String(p.suffixes), formatRate(p.agreement), formatSignedOrNa(p.cohenKappa)]));
+    out.push('', 'Sensitivity under each judge (normal minus condition; "supported" as in "What this run supports"):', '');
+    out.push(row(['Arm', 'Condition', ...names.map(code)]));
+    out.push(row(['---', '---', ...names.map(() => '---:')]));
+    for (const [arm, conds] of Object.entries(a.judges.sensitivity)) {
+      for (const [c, byJudge] of Object.entries(conds)) {
+        out.push(row([code(arm), code(c), ...names.map((n) => (byJudge[n] ? `${formatSigned(byJudge[n]!.mean)}${byJudge[n]!.supported ? ' (supported)' : ''}` : 'n/a'))]));
+      }
+    }
+    out.push('');
+  }
+  return out;
+}
+
+/** A kappa: signed with 4 decimals, or n/a. */
+function formatSignedOrNa(x: number | null): string {
+  return x === null ? 'n/a' : formatSigned(x);
+}
+
+/** The "How many prefixes" line of a claim not supported: what this run can detect, and what the observed effect needs. */
+function howManyPrefixes(p: PowerEstimate): string {
+  const head = `How many prefixes (alpha ${DEFAULT_ALPHA}, power ${DEFAULT_POWER}, \`thought-probe power\`):`;
+  if (p.sd === null || p.minimumDetectableEffect === null) return `${head} too few prefixes to estimate the spread of the prefix differences.`;
+  const detect = `with SD ${formatRate(p.sd)} of the prefix differences, ${p.prefixes} prefixes detect an effect of ${formatRate(p.minimumDetectableEffect)} or more`;
+  if (p.prefixesNeeded === null) return `${head} ${detect}; the observed effect is zero, which no number of prefixes detects.`;
+  return `${head} ${detect}; the observed ${formatSigned(p.effect)} would need ${p.prefixesNeeded.toLocaleString('en-US')} prefixes.`;
+}
+
+/** An intervention with its parameter, as the Interventions table names it: `truncated_thought keep=0.5`. */
+function interventionLabel(info: InterventionInfo): string {
+  const params = Object.entries(info).filter(([k]) => k !== 'intervention').map(([k, v]) => `${k}=${String(v)}`);
+  return [info.intervention, ...params].join(' ');
 }
 
 const ALPHA = 0.05;
@@ -101,7 +211,7 @@ const REVERSE: Record<string, string> = {
  * The uncertainty tables and one plain sentence per arm and claim: supported when the 95% paired bootstrap
  * interval excludes zero and the sign-flip permutation p-value is below 0.05, not supported otherwise.
  */
-function uncertaintySection(summary: Summary, interventions: string[]): string[] {
+function uncertaintySection(summary: Summary, interventions: string[], opts: ReportOptions): string[] {
   const out: string[] = [];
   const arms = Object.entries(summary.arms);
   out.push('## Uncertainty', '');
@@ -140,17 +250,29 @@ function uncertaintySection(summary: Summary, interventions: string[]): string[]
   out.push('## What this run supports', '');
   out.push(`A claim is supported when the 95% paired bootstrap interval excludes zero and the permutation p-value is below ${ALPHA}.`, '');
   for (const c of interventions) {
-    if (!CLAIM[c]) continue;
+    const claim = CLAIM[c] ?? (isConfigured(summary, c) ? `its own thought beats ${code(c)}` : undefined);
+    if (!claim) continue;
+    const reverse = REVERSE[c] ?? `${code(c)} beats its own thought`;
     for (const [arm, m] of arms) {
       const sens = m.sensitivity[c];
       if (!sens || sens.mean === null || !sens.ci) continue;
       const evidence = `sensitivity ${formatSigned(sens.mean)}, 95% CI ${fmtCI(sens.ci)}, p = ${fmtP(sens.pPermutation)}, ${sens.prefixes} prefixes`;
       const significant = sens.pPermutation !== null && sens.pPermutation < ALPHA;
       let verdict: string;
-      if (sens.ci[0] > 0 && significant) verdict = `${CLAIM[c]}: supported`;
-      else if (sens.ci[1] < 0 && significant) verdict = `${CLAIM[c]}: not supported; the reverse is (${REVERSE[c]})`;
-      else verdict = `${CLAIM[c]}: not supported (the interval includes zero or p >= ${ALPHA})`;
+      let supported = sens.ci[0] > 0 && significant;
+      if (supported) verdict = `${claim}: supported`;
+      else if (sens.ci[1] < 0 && significant) verdict = `${claim}: not supported; the reverse is (${reverse})`;
+      else verdict = `${claim}: not supported (the interval includes zero or p >= ${ALPHA})`;
+      // With several judges a claim is supported only if it is under every one of them.
+      const under = summary.judgeAgreement?.judges ? judgedClaim(summary.judgeAgreement.judges.names, summary.judgeAgreement.judges.sensitivity[arm]?.[c]) : undefined;
+      if (under && supported && under.not.length > 0) {
+        supported = false;
+        verdict = `${claim}: not supported: it holds under ${under.holds.map(code).join(', ')} but not under ${under.not.map(code).join(', ')}`;
+      } else if (under && supported) verdict += ` under every judge (${under.holds.map(code).join(', ')})`;
+      else if (under && under.holds.length > 0) verdict += `; it holds under ${under.holds.map(code).join(', ')} only`;
       out.push(`- ${code(arm)}: ${verdict} (${evidence}).`);
+      const p = opts.power?.[arm]?.[c];
+      if (p && !supported) out.push(`  - ${howManyPrefixes(p)}`);
     }
   }
   const pairs = summary.armComparisons ?? [];

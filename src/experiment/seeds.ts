@@ -1,7 +1,7 @@
 import { hash32 } from './rng';
 
 /** The stage of a model request, part of its deterministic seed. */
-export type SeedStage = 'thought' | 'suffix' | 'judge';
+export type SeedStage = 'thought' | 'suffix' | 'judge' | 'paraphrase';
 
 /**
  * The `seed` sent with a request: the same (run seed, arm, prefix, sample, stage, condition, attempt)

@@ -1,6 +1,11 @@
 import { BASELINE } from './conditions';
 import { comparePaired, computeMetrics, pairPrefixMeans, prefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
 import { hash32 } from './rng';
+import type { InterventionKind } from './interventions';
+import type { JudgeAgreement } from './judges';
+
+/** A configured intervention as summary.json names it: its kind and parameters (never an endpoint). */
+export type InterventionInfo = { intervention: InterventionKind } & Record<string, unknown>;
 
 /** Two arms compared under the baseline condition, paired by prefix (armA minus armB). */
 export interface ArmComparison {
@@ -64,6 +69,10 @@ export interface Summary {
   arms: Record<string, ArmMetrics>;
   /** Pairs of arms under normal_model_thought, paired by prefix (beyond EXPERIMENT.md's keys). */
   armComparisons: ArmComparison[];
+  /** The configured interventions by condition name (absent when the run had only the note's conditions). */
+  interventions?: Record<string, InterventionInfo>;
+  /** Agreement of repeated judgments and of several judges (absent when every suffix was judged once by one judge). */
+  judgeAgreement?: JudgeAgreement;
 }
 
 /** Options of a summary: provenance and the order of arms. */
@@ -76,11 +85,17 @@ export interface SummaryOptions {
   armOrder?: string[];
   /** Seed of the bootstrap and permutation draws (the run seed). */
   seed?: number;
+  /** Condition names in the run's config order (orders the configured interventions). */
+  conditionOrder?: readonly string[];
+  /** The configured interventions by condition name. */
+  interventions?: Record<string, InterventionInfo>;
+  /** Judge agreement, computed from the records' judgments (`judgeAgreement`). */
+  judgeAgreement?: JudgeAgreement;
 }
 
 /** Builds summary.json's content from scored records. */
 export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Summary {
-  const metrics = computeMetrics(records, opts.armOrder, opts.seed);
+  const metrics = computeMetrics(records, opts.armOrder, opts.seed, opts.conditionOrder);
   const invalid = records.filter((r) => r.reward === null).length;
   return {
     runId: opts.runId,
@@ -98,5 +113,8 @@ export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Sum
     },
     arms: metrics.arms,
     armComparisons: compareArms(records, Object.keys(metrics.arms), opts.seed),
+    // Only present when there are any, so a run of the note's conditions writes today's summary.json to the byte.
+    ...(opts.interventions && Object.keys(opts.interventions).length > 0 ? { interventions: opts.interventions } : {}),
+    ...(opts.judgeAgreement ? { judgeAgreement: opts.judgeAgreement } : {}),
   };
 }

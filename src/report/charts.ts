@@ -155,3 +155,40 @@ export function heatmapSpec(arm: string, records: ReportRecord[], prefixes: stri
     layer,
   };
 }
+
+/** The truncation curve's points: reward mean against the share of the thought kept (0 blank, 1 normal), per arm. */
+export function truncationPoints(summary: Summary): { arm: string; keep: number; condition: string; mean: number; lo: number | null; hi: number | null }[] {
+  const keeps = Object.entries(summary.interventions ?? {}).flatMap(([name, i]) => (i.intervention === 'truncated_thought' && typeof i.keep === 'number' ? [{ name, keep: i.keep }] : []));
+  if (new Set(keeps.map((k) => k.keep)).size < 2) return [];
+  const points = [{ name: 'blank_thought', keep: 0 }, ...keeps, { name: BASELINE, keep: 1 }];
+  return Object.entries(summary.arms).flatMap(([arm, m]) =>
+    points.flatMap(({ name, keep }) => {
+      const c = m.conditions[name];
+      return c && c.rewardMean !== null ? [{ arm, keep, condition: name, mean: c.rewardMean, lo: c.rewardMeanCI?.[0] ?? null, hi: c.rewardMeanCI?.[1] ?? null }] : [];
+    }),
+  );
+}
+
+/** Reward mean against the share of the thought kept, one line per arm, when two or more keeps ran (else null). */
+export function truncationSpec(summary: Summary): VegaLiteSpec | null {
+  const values = truncationPoints(summary);
+  if (values.length === 0) return null;
+  const arms = Object.keys(summary.arms);
+  const x = { field: 'keep', type: 'quantitative', title: 'Share of the thought kept (0 = blank, 1 = own thought)', scale: { domain: [0, 1] } };
+  const color = { field: 'arm', type: 'nominal', sort: arms, title: 'Arm', legend: { labelLimit: 320 } };
+  return {
+    config: FONT,
+    title: { text: 'Truncation curve', subtitle: 'reward mean when the thought is cut to its first words; 95% confidence interval, clustered by prefix' },
+    width: 460,
+    height: 260,
+    data: { values },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'Reward mean' }, color } },
+      {
+        transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+        mark: { type: 'errorbar', ticks: true },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'Reward mean' }, y2: { field: 'hi' }, color },
+      },
+    ],
+  };
+}

@@ -5,7 +5,7 @@
 import { formatRate, formatSigned, formatWords } from '../experiment/format';
 import type { Summary } from '../experiment/summary';
 import { BASELINE } from '../experiment/conditions';
-import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, type ReportRecord } from './charts';
+import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, truncationSpec, type ReportRecord } from './charts';
 import { esc, scriptHash } from './html';
 import { renderSvgs, type VegaLiteSpec } from './vega';
 import { SAMPLE_BROWSER_SCRIPT, SAMPLE_BROWSER_STYLE, sampleBrowserHtml } from './sampleBrowser';
@@ -89,12 +89,16 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
   const prefixes = prefixOrder(records);
   const reward = rewardSpec(summary);
   const forest = forestSpec(summary);
+  const truncation = truncationSpec(summary);
   const heatArms = arms.filter((a) => records.some((r) => r.arm === a));
-  const specs: VegaLiteSpec[] = [...(reward ? [reward] : []), ...(forest ? [forest] : []), ...heatArms.map((a) => heatmapSpec(a, records, prefixes))];
+  const specs: VegaLiteSpec[] = [
+    ...(reward ? [reward] : []), ...(forest ? [forest] : []), ...(truncation ? [truncation] : []), ...heatArms.map((a) => heatmapSpec(a, records, prefixes)),
+  ];
   const svgs = await renderSvgs(specs);
   let next = 0;
   const rewardSvg = reward ? svgs[next++]! : null;
   const forestSvg = forest ? svgs[next++]! : null;
+  const truncationSvg = truncation ? svgs[next++]! : null;
   const heatSvgs = heatArms.map(() => svgs[next++]!);
 
   const s = summary.scale;
@@ -140,6 +144,13 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
     out.push('<details><summary>Numbers</summary>', sensitivityNumbers(summary), '</details>');
   } else {
     out.push(`<p class="muted">Left out: no intervention was run next to <code>${esc(BASELINE)}</code>.</p>`);
+  }
+
+  // Only runs with two or more truncation keeps have a curve; other reports are what they were.
+  if (truncationSvg) {
+    out.push('<h2 id="truncation">Truncation curve</h2>');
+    out.push('<p>Reward mean when the suffix is sampled after the first words of the arm\'s own thought (Lanham et al. 2023): a flat curve means the answer was fixed early in the thought.</p>');
+    out.push(figure('truncation', truncationSvg));
   }
 
   out.push('<h2 id="heatmaps">Prefix × condition reward, per arm</h2>', '<div class="heatmaps">');

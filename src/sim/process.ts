@@ -12,9 +12,22 @@ export interface SimProcess {
 }
 
 /** Starts `thought-probe sim` in its own process on a free port and waits for its URL. */
-export function spawnSim(args: { dataset: string; latencyMs: number; armModels: string[]; judgeModel: string; faults?: FaultRule[] }): Promise<SimProcess> {
+export function spawnSim(args: {
+  dataset: string;
+  latencyMs: number;
+  armModels: string[];
+  judgeModel: string;
+  faults?: FaultRule[];
+  /** More judge models, each with the probability that it disagrees with the main judge. */
+  extraJudges?: Record<string, number>;
+  paraphraseModel?: string;
+}): Promise<SimProcess> {
   const bin = join(__dirname, '..', '..', 'bin', 'thought-probe.js');
-  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--dataset', args.dataset, '--latency-ms', String(args.latencyMs), '--arm-models', args.armModels.join(','), '--judge-model', args.judgeModel, ...(args.faults ?? []).flatMap((f) => ['--fault', JSON.stringify(f)])], {
+  const extra = [
+    ...Object.entries(args.extraJudges ?? {}).flatMap(([m, r]) => ['--extra-judge', `${m}=${r}`]),
+    ...(args.paraphraseModel ? ['--paraphrase-model', args.paraphraseModel] : []),
+  ];
+  const child = spawn(process.execPath, [bin, 'sim', '--port', '0', '--dataset', args.dataset, '--latency-ms', String(args.latencyMs), '--arm-models', args.armModels.join(','), '--judge-model', args.judgeModel, ...(args.faults ?? []).flatMap((f) => ['--fault', JSON.stringify(f)]), ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

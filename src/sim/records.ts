@@ -3,6 +3,7 @@
 // Every record is marked `simulated: true`, as records from the simulated servers are.
 import type { RunConfig } from '../config/schema';
 import { sampleKey } from '../experiment/keys';
+import { conditionNames } from '../experiment/interventions';
 import { orderConditions } from '../experiment/metrics';
 import { armSwaps } from '../experiment/plan';
 import { cleanSuffix, extractThought, judgePrompt, parseJudgeScore, suffixPrompt, thoughtPrompt } from '../experiment/prompts';
@@ -27,7 +28,8 @@ export function simulatedRecords(config: RunConfig, runId: string, opts: Simulat
   const rows = config.dataset.rows!;
   const index = new RowIndex(rows);
   const swaps = armSwaps(config, rows);
-  const conditions = orderConditions(config.conditions);
+  // The note's conditions (interventions are not simulated here).
+  const conditions = orderConditions(conditionNames(config.conditions));
   const out: SampleRecord[] = [];
   for (const arm of config.arms) {
     const thoughts = rows.map((row, i) =>

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULT_SUCCESS, runArm } from './arm';
 import { FaultController } from './faults';
 import { runJudge } from './judge';
+import { paraphraseThought } from './paraphrase';
 import { RowIndex } from './rows';
 import { chunkBody, errorBody, fullBody, pieces, usageChunk, type Api, type Reply } from './shapes';
 import { StatsTracker } from './stats';
@@ -41,7 +42,9 @@ function applyStop(text: string, stop: unknown): string | undefined {
 export async function startSimServer(opts: SimOptions): Promise<SimServer> {
   const judgeModel = opts.judgeModel ?? 'qwen-judge';
   const arms = opts.armModels ?? DEFAULT_ARMS;
-  const known = [...arms, judgeModel];
+  const extraJudges = opts.extraJudges ?? {};
+  const paraphraser = opts.paraphraseModel;
+  const known = [...arms, judgeModel, ...Object.keys(extraJudges), ...(paraphraser ? [paraphraser] : [])];
   const index = new RowIndex(opts.rows);
   const rates = { ...DEFAULT_SUCCESS, ...opts.successRates };
   const latency = opts.latencyMs ?? 0;
@@ -61,7 +64,7 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
       settled = true;
     };
     res.on('close', () => settle(false));
-    const isJudge = name === judgeModel;
+    const isJudge = name === judgeModel || Object.hasOwn(extraJudges, name);
     const stream = body.stream === true;
     const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
     const promptText = api === 'chat' ? messages.map((m) => contentText(m.content)).join('\n') : contentText(Array.isArray(body.prompt) ? body.prompt[0] : body.prompt);
@@ -71,7 +74,9 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
     let text: string;
     let finish: 'stop' | 'length' = 'stop';
     if (isJudge) {
-      text = runJudge(promptText, seed, opts.judgeInvalidRate ?? 0, fault?.kind === 'invalid');
+      text = runJudge(promptText, seed, opts.judgeInvalidRate ?? 0, fault?.kind === 'invalid', extraJudges[name] ?? 0, name);
+    } else if (name === paraphraser) {
+      text = paraphraseThought(promptText, seed);
     } else {
       const prompt = api === 'chat' ? contentText(messages[messages.length - 1]?.content) : promptText;
       const gen = runArm(name, prompt, seed, index, rates);

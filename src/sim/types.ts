@@ -32,6 +32,10 @@ export interface SimOptions {
   apiKey?: string;
   latencyMs?: number;
   judgeInvalidRate?: number;
+  /** More judge models, each with the probability that it gives the opposite of the main judge's score. */
+  extraJudges?: Record<string, number>;
+  /** A chat model that paraphrases a thought given between <thought> tags (the words kept, some order and words changed). */
+  paraphraseModel?: string;
   faults?: FaultRule[];
   /** Overrides of the per-class success probabilities (defaults own .12, blank .14, generic .20, swapped .02). */
   successRates?: Partial<Record<ThoughtClass, number>>;

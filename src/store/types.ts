@@ -4,10 +4,14 @@ import type { DatasetRow, RunConfig } from '../config/schema';
  * The kinds of entries a run's store keeps per arm. `failures` marks suffixes whose generation failed for that
  * sample only, so a judge batch waiting for them stops waiting.
  */
-export type StoreKind = 'thoughts' | 'suffixes' | 'records' | 'failures';
+export type StoreKind = 'thoughts' | 'suffixes' | 'records' | 'failures' | 'judgments' | 'paraphrases';
 
-/** Every kind, in the order stores list them. */
-export const STORE_KINDS: readonly StoreKind[] = ['thoughts', 'suffixes', 'records', 'failures'];
+/**
+ * Every kind, in the order stores list them. `judgments` holds each judgment of a suffix when there are several
+ * (`judge.repeats`, `judges`), so a retried judge batch redoes none that finished; `paraphrases` the rewritten
+ * thoughts of `paraphrased_thought` conditions, stored and reused like thoughts.
+ */
+export const STORE_KINDS: readonly StoreKind[] = ['thoughts', 'suffixes', 'records', 'failures', 'judgments', 'paraphrases'];
 
 /**
  * Where a run's store is, as workflows carry it: opaque to them, and never a secret. A file store is its run

@@ -4,6 +4,7 @@
 // arms reported failed samples shows them as samples.jsonl does: a record with the error and no reward.
 import type { DatasetRow, RunConfig } from '../config/schema';
 import { sampleKey } from '../experiment/keys';
+import { armConditionEntries, conditionNames } from '../experiment/interventions';
 import { orderConditions, scoreRecord } from '../experiment/metrics';
 import type { SampleRecord } from '../experiment/records';
 import { buildSummary, type Summary } from '../experiment/summary';
@@ -52,9 +53,11 @@ export class RunData {
     if (this.snapshot && this.version === version) return this.snapshot;
     const errors = new Map((failed ? await failed() : []).map((e) => [`${e.arm}\u0000${sampleKey(config.dataset.rows?.[e.prefixIndex]?.id ?? '', e.sample, e.condition)}`, e.error]));
     const rows = config.dataset.rows ?? [];
-    const conditions = orderConditions(config.conditions);
+    const names = conditionNames(config.conditions);
     const records: SampleRecord[] = [];
     config.arms.forEach((arm, a) => {
+      // An arm runs the conditions meant for it (a transplant is not run on the arm it comes from), as samples.jsonl has them.
+      const conditions = orderConditions(conditionNames(armConditionEntries(config.conditions, arm.name)), names);
       const byKey = new Map(stored[a]!.map((r) => [r.key, r]));
       for (const condition of conditions) {
         rows.forEach((row, i) => {
@@ -81,10 +84,10 @@ export class RunData {
     this.snapshot = {
       config,
       rows,
-      conditions,
+      conditions: orderConditions(names),
       records,
       stored: count,
-      planned: config.arms.length * conditions.length * rows.length * config.samplesPerPrefix,
+      planned: config.arms.reduce((n, arm) => n + conditionNames(armConditionEntries(config.conditions, arm.name)).length, 0) * rows.length * config.samplesPerPrefix,
       haystack: (i) => (lower[i] ??= `${records[i]!.thought}\u0000${records[i]!.suffix}`.toLowerCase()),
       find: (arm, condition, prefixId, sample) => positions.get(`${arm}\u0000${condition}\u0000${prefixId}\u0000${sample}`),
     };

@@ -8,7 +8,7 @@ import type { StoreRef } from '../store/types';
 
 /** Why an arm stopped scheduling: an endpoint failed for longer than its outage budget. */
 export interface PauseInfo {
-  endpoint: 'arm' | 'judge';
+  endpoint: 'arm' | 'judge' | 'paraphrase';
   since: string;
   message: string;
 }
@@ -50,6 +50,10 @@ export interface ProbeArmInput {
   samples: number;
   conditions: Condition[];
   swap: number[] | null;
+  /** The configured interventions among `conditions` (absent when there are none, as in older runs). */
+  derivedConditions?: string[];
+  /** `paraphrased_thought` conditions: this arm's slots of each one's paraphraser, and the task queue of its activities. */
+  paraphrase?: { slots: Record<string, number>; taskQueue: string };
   maxRequestsPerActivity: number;
   armMaxRetryIntervalSeconds: number;
   judgeMaxRetryIntervalSeconds: number;

@@ -56,6 +56,8 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
     samples: input.samples,
     conditions: input.conditions,
     swap: input.swap,
+    ...(input.derivedConditions ? { derivedConditions: input.derivedConditions } : {}),
+    ...(input.paraphrase ? { paraphrase: input.paraphrase.slots } : {}),
     armSlots: input.armSlots,
     judgeSlots: carried.judgeSlots,
     maxRequestsPerActivity: input.maxRequestsPerActivity,
@@ -115,7 +117,9 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
         ? proxyActivities<Activities>({ ...genOpts, activityId: b.activityId })
             .generate({ storeDir: input.storeDir, ...(input.store ? { store: input.store } : {}), arm: input.arm, lanes: b.lanes, items: b.items })
             .then((r) => scheduler.completeGeneration(b.seq, r))
-        : judgeBatch(b);
+        : b.endpoint === 'paraphrase'
+          ? paraphraseBatch(b)
+          : judgeBatch(b);
     done.then(
       () => {
         inFlight--;
@@ -140,6 +144,11 @@ export async function probeArm(input: ProbeArmInput): Promise<ProbeArmResult> {
       },
     );
   };
+  // Only runs with paraphrased_thought conditions schedule these (older histories have none).
+  const paraphraseBatch = (b: Batch) =>
+    proxyActivities<Activities>({ ...generationOptions(input.paraphrase!.taskQueue, input.armMaxRetryIntervalSeconds), activityId: b.activityId })
+      .paraphrase({ storeDir: input.storeDir, ...(input.store ? { store: input.store } : {}), arm: input.arm, lanes: b.lanes, items: b.items })
+      .then((r) => scheduler.completeParaphrase(b.seq, r));
   const judgeBatch = (b: Batch) => {
     const scope = new CancellationScope();
     judgeScopes.set(b.seq, scope);

@@ -14,6 +14,7 @@ import { parseRunConfig, selectRows } from '../config/validate';
 import { ConfigError } from '../config/errors';
 import { CONDITIONS } from '../experiment/conditions';
 import { armSwaps, swapsByPrefixId } from '../experiment/plan';
+import { armConditionEntries, conditionNames, derivedConditionNames, paraphraseSlots } from '../experiment/interventions';
 import type { ScoredRecord } from '../experiment/metrics';
 import { buildSummary } from '../experiment/summary';
 import { InvalidConfigError } from '../errors';
@@ -113,6 +114,9 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
   await Promise.allSettled(
     config.arms.map(async (arm) => {
       progress.arms[arm.name]!.status = 'running';
+      // Runs with only the note's conditions give their arms exactly the input they always had.
+      const derived = derivedConditionNames(config.conditions, arm.name);
+      const paraphrase = paraphraseSlots(config.conditions, config.arms.length);
       try {
         const r = await executeChild(probeArm, {
           workflowId: armWorkflowId(runId, arm.name),
@@ -121,7 +125,9 @@ export async function probeRun(input: unknown, options: ProbeRunOptions = {}): P
             {
               runId, parentWorkflowId: runId, storeDir, ...storeOf(runId), arm: arm.name, armTaskQueue: arm.taskQueue,
               judgeTaskQueue: config.judge.taskQueue ?? workflowInfo().taskQueue, armSlots: arm.maxConcurrency, judgeSlots: slots.slotsOf(arm.name),
-              prefixes, samples: config.samplesPerPrefix, conditions: config.conditions, swap: swaps[arm.name]!,
+              prefixes, samples: config.samplesPerPrefix, conditions: conditionNames(armConditionEntries(config.conditions, arm.name)), swap: swaps[arm.name]!,
+              ...(derived.length > 0 ? { derivedConditions: derived } : {}),
+              ...(Object.keys(paraphrase).length > 0 ? { paraphrase: { slots: paraphrase, taskQueue: workflowInfo().taskQueue } } : {}),
               maxRequestsPerActivity: config.batching.maxRequestsPerActivity,
               armMaxRetryIntervalSeconds: arm.maxRetryIntervalSeconds,
               judgeMaxRetryIntervalSeconds: config.judge.maxRetryIntervalSeconds,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { RunConfig, RunConfigInput } from '../../src/config/schema';
-import { startSimServer, type FaultRule, type SimServer, type SimStats } from '../../src/sim';
+import { startSimServer, type FaultRule, type SimOptions, type SimServer, type SimStats } from '../../src/sim';
 import { probeRun } from '../../src/workflows';
 import type { ProbeRunResult } from '../../src/workflows/api';
 import { auditRun, planOf, storedEntries, type RunAudit, type RunPlan } from '../helpers/fault-audit';
@@ -74,6 +74,8 @@ interface Scenario {
   config: (armUrl: string, judgeUrl: string) => RunConfig;
   /** Runs alongside the workflow, from the moment the faults are set. */
   during?: (sim: SimServer) => Promise<SimStats>;
+  /** More options of the simulated server (extra judges). */
+  sim?: Partial<SimOptions>;
 }
 
 interface Outcome {
@@ -84,13 +86,15 @@ interface Outcome {
   ms: number;
   proxy?: RecordingProxy;
   during?: SimStats;
+  /** The simulated server's counters when the run completed. */
+  stats: SimStats;
 }
 
 const withWorkers = <T>(fn: () => Promise<T>) => withWorkersOn(env, workflowBundle, fn);
 
 /** Runs one probeRun with in-process workers; the faults are set (and their clocks start) just before it starts. */
 async function runScenario(s: Scenario): Promise<Outcome> {
-  const sim = await startSimServer({ port: 0, rows, latencyMs: s.latencyMs ?? 30 });
+  const sim = await startSimServer({ port: 0, rows, latencyMs: s.latencyMs ?? 30, ...s.sim });
   const proxy = s.proxyJudge ? await startRecordingProxy(sim.url) : undefined;
   try {
     const config = s.config(sim.url, proxy?.url ?? sim.url);
@@ -102,7 +106,8 @@ async function runScenario(s: Scenario): Promise<Outcome> {
       const during = s.during?.(sim);
       const result = await env.client.workflow.execute(probeRun, { args: [config], workflowId: `faults-${s.id}-${started}`, taskQueue: TASK_QUEUE });
       const ms = Date.now() - started;
-      return { config, plan, audit: auditRun(config, plan, result.artifacts.dir, sim.stats()), result, ms, proxy, during: await during };
+      const stats = sim.stats();
+      return { config, plan, audit: auditRun(config, plan, result.artifacts.dir, stats), result, ms, proxy, during: await during, stats };
     });
   } finally {
     sim.setFaults([]);
@@ -193,6 +198,38 @@ test('a judge outage with dropped connections: the same counts, over two arms sh
   expect(a.judgeRequests).toBe(p.judgeRequests + a.judgeErrors);
   expect(a.judgeCompleted).toBe(p.judgeRequests);
   expect(a.judgeCalls).toBe(p.judgeRequests);
+  expectCompleteAndUnique(o);
+  r.pass();
+}, 90_000);
+
+test('a second judge down: its judgments wait and resume like the main one\'s, and nothing either judge answered is asked again', async () => {
+  const outageMs = 6000;
+  const o = await runScenario({
+    id: 'judge2',
+    sim: { extraJudges: { 'qwen-judge-b': 0.2 } },
+    faults: [{ kind: '503', model: 'qwen-judge-b', atMs: 0, durationMs: outageMs }],
+    config: (url, judgeUrl) => faultConfig(url, judgeUrl, { judges: [{ name: 'b', baseURL: judgeUrl, model: 'qwen-judge-b', maxConcurrency: 4, maxRetryIntervalSeconds: 2 }] }),
+    during: (sim) => sleep(outageMs - 500).then(() => sim.stats()),
+  });
+  const r = report('2b second judge 503 outage', `503 on qwen-judge-b (judges[0]), t=0..${outageMs / 1000}s`, o);
+  const { audit: a, plan: p } = o;
+  const mid = o.during!;
+  expect(mid.models['qwen-judge-b']!.completed).toBe(0);
+  expect(mid.models['qwen-judge-b']!.errors).toBeGreaterThan(0);
+  expect(mid.models.think_base!.completed).toBeGreaterThan(0);
+  expect(a.armRequests).toBe(p.armRequests);
+  expect(a.armErrors).toBe(0);
+  // The main judge answered each suffix once: its judgments are stored as they come, so retried batches skip them.
+  expect(a.judgeRequests).toBe(p.judgeRequests);
+  expect(a.judgeErrors).toBe(0);
+  // The second judge: every request beyond the plan is a 503 that was retried; each suffix was answered once.
+  const b = o.stats.models['qwen-judge-b']!;
+  expect(b.errors).toBeGreaterThan(0);
+  expect(b.requests).toBe(p.judgeRequests + b.errors);
+  expect(b.completed).toBe(p.judgeRequests);
+  const records = readFileSync(o.result.artifacts.samples, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(records.every((x) => x.judges?.b?.judgments?.length === 1 && x.judges.b.reward !== null)).toBe(true);
+  expect(o.ms).toBeGreaterThanOrEqual(outageMs);
   expectCompleteAndUnique(o);
   r.pass();
 }, 90_000);
@@ -325,7 +362,7 @@ test('a worker process SIGKILLed mid-run: a new worker finishes the run, redoing
     const result = await handle.result();
     const ms = Date.now() - started;
     const audit = auditRun(config, plan, result.artifacts.dir, sim.stats());
-    const o: Outcome = { config, plan, audit, result, ms };
+    const o: Outcome = { config, plan, audit, result, ms, stats: sim.stats() };
     const extra = audit.armRequests - plan.armRequests + (audit.judgeRequests - plan.judgeRequests);
     const r = report(
       '7 worker SIGKILL',

@@ -277,7 +277,7 @@ function expectCompleteAndUnique(o: Outcome): void {
   const { samples: s, plan: p } = o;
   expect(s).toEqual({ records: p.records, duplicates: 0, lost: 0, unplanned: 0, invalid: 0, errors: 0, judgeCalls: p.judgeRequests });
   const thoughts = p.armRequests - p.judgeRequests;
-  expect(o.store.total).toEqual({ thoughts, suffixes: p.judgeRequests, records: p.records, failures: 0 });
+  expect(o.store.total).toEqual({ thoughts, suffixes: p.judgeRequests, records: p.records, failures: 0, judgments: 0, paraphrases: 0 });
   expect(o.store.repeatedKeys).toBe(0);
   // The same, counted as rows of the entries table.
   expect(o.entryRows).toEqual({ thoughts, suffixes: p.judgeRequests, records: p.records });

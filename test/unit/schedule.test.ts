@@ -62,7 +62,7 @@ function drive(s: ArmScheduler, opts: ScheduleOptions, d: DriveOptions = {}): Dr
         if (it.stage === 'judge' && !opts.judgeAhead) check(completed.has(`suffix:${it.prefixIndex}:${it.sample}:${it.condition}`), `${k} before its suffix`);
       }
     }
-    const lanes = { arm: 0, judge: 0 };
+    const lanes = { arm: 0, judge: 0, paraphrase: 0 };
     for (const b of running) lanes[b.endpoint] += b.lanes;
     check(lanes.arm <= opts.armSlots, `arm lanes ${lanes.arm} > ${opts.armSlots}`);
     check(lanes.judge <= opts.judgeSlots, `judge lanes ${lanes.judge} > ${opts.judgeSlots}`);

@@ -53,7 +53,7 @@ export class ArmLedger {
     this.records.push([
       r.prefixIndex,
       r.sample,
-      CONDITIONS.indexOf(r.condition),
+      (CONDITIONS as readonly string[]).indexOf(r.condition),
       r.reward === null ? -1 : r.reward,
       r.thoughtWords ?? w?.thoughtWords ?? 0,
       r.suffixWords ?? w?.suffixWords ?? 0,

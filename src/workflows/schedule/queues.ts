@@ -14,6 +14,7 @@ export class WorkQueues {
     private readonly prefixes: PlanPrefix[],
     private readonly conditions: Condition[],
     private readonly swap: number[] | null,
+    private readonly derived: readonly string[] = [],
     /** The prefixes whose suffixes this schedule covers, by position ([start, end)). */
     private readonly range: { start: number; end: number } = { start: 0, end: prefixes.length },
   ) {}
@@ -44,10 +45,16 @@ export class WorkQueues {
     return { stage: 'judge', prefixId: this.prefix(prefixIndex).id, prefixIndex, sample, condition };
   }
 
-  /** The suffixes that need a prefix's thought (of any one sample): its own, and every slot the swap gives it to. */
+  /**
+   * The suffixes that need a prefix's thought (of any one sample): its own, the configured interventions of the
+   * same slot, and every slot the swap gives it to.
+   */
   dependentsOfThought(prefixIndex: number): { prefixIndex: number; condition: Condition }[] {
     const out: { prefixIndex: number; condition: Condition }[] = [];
-    if (this.conditions.includes('normal_model_thought') && this.owns(prefixIndex)) out.push({ prefixIndex, condition: 'normal_model_thought' });
+    if (this.owns(prefixIndex)) {
+      if (this.conditions.includes('normal_model_thought')) out.push({ prefixIndex, condition: 'normal_model_thought' });
+      for (const c of this.derived) out.push({ prefixIndex, condition: c });
+    }
     if (this.conditions.includes('same_arm_swapped_thought')) {
       // Slot j receives this thought where swap[j] = prefixIndex.
       for (let j = this.range.start; j < this.range.end; j++) {

@@ -5,7 +5,8 @@ import { JudgeAfterGeneration, JudgeAhead, type JudgingPolicy } from './judging'
 import { ArmLedger } from './ledger';
 import { WorkQueues } from './queues';
 import { dealRoundRobin, generationItemsPerLane, judgeItemsPerLane, shapeBatches } from './sizing';
-import type { ArmProgress, Batch, CompactRecord, Endpoint, GenerationResult, JudgeResult, SampleFailure, ScheduleOptions } from './types';
+import { ParaphraseStage } from './paraphrase';
+import type { ArmProgress, Batch, CompactRecord, Endpoint, GenerationResult, JudgeResult, ParaphraseResult, SampleFailure, ScheduleOptions } from './types';
 
 /**
  * The schedule of one arm: which requests are ready, which run, and what is done. Deterministic, so a workflow can
@@ -20,6 +21,8 @@ export class ArmScheduler {
   private readonly ledger: ArmLedger;
   private readonly running = new Map<number, Batch>();
   private readonly inFlight = { arm: 0, judge: 0 };
+  // Runs with paraphrased_thought conditions only: older runs and runs without them never create it.
+  private readonly paraphrases: ParaphraseStage | undefined;
   private judgeSlots: number;
   private seq = 0;
   private armBatchesDone = 0;
@@ -34,7 +37,10 @@ export class ArmScheduler {
       throw new Error('the swapped condition needs a swap of the same length as the prefixes');
     }
     const range = opts.range ?? { start: 0, end: prefixes.length };
-    this.queues = new WorkQueues(prefixes, conditions, opts.swap, range);
+    const derived = opts.derivedConditions ?? [];
+    this.paraphrases = opts.paraphrase && Object.keys(opts.paraphrase).length > 0 ? new ParaphraseStage(opts.paraphrase) : undefined;
+    const paraphrased = this.paraphrases?.conditions ?? [];
+    this.queues = new WorkQueues(prefixes, conditions, opts.swap, derived, range);
     this.judging = opts.judgeAhead ? new JudgeAhead(this.queues) : new JudgeAfterGeneration(this.queues);
     this.ledger = new ArmLedger(range.end - range.start, samples, conditions);
     const needsThought = conditions.some(needsModelThought);
@@ -54,7 +60,7 @@ export class ArmScheduler {
           this.queues.thoughts.push({ stage: 'thought', prefixId: d.id, prefixIndex: d.index, sample: k });
         }
         for (const c of conditions) {
-          if (!needsModelThought(c)) this.suffixReady(this.queues.suffixItem(p.index, k, c));
+          if (!needsModelThought(c) && !derived.includes(c) && !paraphrased.includes(c)) this.suffixReady(this.queues.suffixItem(p.index, k, c));
         }
       }
     }
@@ -80,7 +86,7 @@ export class ArmScheduler {
    * fewer judgments remain than it holds), or ask for more (judgments wait beyond its free slots).
    */
   judgeLending(): { release: number; want: number } {
-    const generating = this.queues.generationReady() + this.inFlight.arm > 0;
+    const generating = this.queues.generationReady() + this.inFlight.arm + (this.paraphrases?.pending() ?? 0) > 0;
     // Once generation is over, every queued judgment has its suffix.
     const ready = generating ? this.judging.backlog(this.inFlight.judge) : this.queues.judgments.length;
     const free = this.judgeSlots - this.inFlight.judge;
@@ -127,7 +133,8 @@ export class ArmScheduler {
     const seq = ++this.seq;
     const b: Batch = { seq, activityId: activityIdFor(this.opts.arm, items, seq), endpoint, lanes, items };
     this.running.set(seq, b);
-    this.inFlight[endpoint] += lanes;
+    if (endpoint === 'paraphrase') this.paraphrases!.use(items[0]!.condition!, lanes);
+    else this.inFlight[endpoint] += lanes;
     if (endpoint === 'judge') this.judging.started(items);
     return b;
   }
@@ -135,11 +142,27 @@ export class ArmScheduler {
   /** Takes ready work into new batches, within the free slots of each endpoint. */
   nextBatches(): Batch[] {
     // Judging ahead, generation goes first: the suffixes it starts are judged in the same round.
+    // Paraphrases unlock suffixes, so they go first.
+    const paraphrase = this.paraphraseBatches();
     if (this.opts.judgeAhead) {
       const arm = this.armBatches();
-      return [...arm, ...this.judgeBatches()];
+      return [...paraphrase, ...arm, ...this.judgeBatches()];
     }
+    if (paraphrase.length > 0) return [...paraphrase, ...this.judgeBatches(), ...this.armBatches()];
     return [...this.judgeBatches(), ...this.armBatches()];
+  }
+
+  private paraphraseBatches(): Batch[] {
+    if (!this.paraphrases) return [];
+    const out: Batch[] = [];
+    for (const { condition, free, ready, slots } of this.paraphrases.ready()) {
+      if (free <= 0 || ready <= 0) continue;
+      const perLane = Math.max(1, Math.min(8, Math.floor(ready / slots)));
+      for (const s of shapeBatches(free, ready, perLane, slots, this.opts.maxRequestsPerActivity)) {
+        out.push(this.batch('paraphrase', s.lanes, this.paraphrases.take(condition, s.items)));
+      }
+    }
+    return out;
   }
 
   private judgeBatches(): Batch[] {
@@ -181,13 +204,15 @@ export class ArmScheduler {
     const b = this.running.get(seq);
     if (!b) throw new Error(`no running batch ${seq}`);
     this.running.delete(seq);
-    this.inFlight[b.endpoint] -= b.lanes;
+    if (b.endpoint === 'paraphrase') this.paraphrases!.use(b.items[0]!.condition!, -b.lanes);
+    else this.inFlight[b.endpoint] -= b.lanes;
     return b;
   }
 
   /** Puts the items of a running batch back in front of their queues (the batch will not finish; it is retried later). */
   requeue(seq: number): void {
     const b = this.release(seq);
+    if (b.endpoint === 'paraphrase') return this.paraphrases!.putBack(b.items);
     if (b.endpoint === 'judge') this.judging.putBack(b.items);
     this.queues.putBack(b.items);
   }
@@ -200,11 +225,14 @@ export class ArmScheduler {
       if (r.stage === 'thought') {
         if (!this.donorOnly.has(r.prefixIndex)) this.ledger.thoughtDone();
         const dependents = this.queues.dependentsOfThought(r.prefixIndex);
+        const paraphrased = this.paraphrases?.conditions ?? [];
         if (r.error !== null) {
           const why = `thought of ${this.queues.prefix(r.prefixIndex).id}/${r.sample} failed: ${r.error}`;
           for (const d of dependents) this.ledger.fail({ prefixIndex: d.prefixIndex, sample: r.sample, condition: d.condition, error: why });
+          if (this.queues.owns(r.prefixIndex)) for (const c of paraphrased) this.ledger.fail({ prefixIndex: r.prefixIndex, sample: r.sample, condition: c, error: why });
         } else {
           for (const d of dependents) this.suffixReady(this.queues.suffixItem(d.prefixIndex, r.sample, d.condition));
+          if (paraphrased.length > 0 && this.queues.owns(r.prefixIndex)) this.paraphrases!.thoughtReady(this.queues.prefix(r.prefixIndex).id, r.prefixIndex, r.sample);
         }
         continue;
       }
@@ -218,6 +246,15 @@ export class ArmScheduler {
       }
       this.ledger.suffixDone(key, { thoughtWords: r.thoughtWords ?? 0, suffixWords: r.suffixWords ?? 0 });
       this.judging.suffixGenerated(r.prefixIndex, r.sample, c);
+    }
+  }
+
+  /** Records the results of a finished paraphrase batch and makes their suffixes ready. */
+  completeParaphrase(seq: number, results: ParaphraseResult[]): void {
+    this.release(seq);
+    for (const r of results) {
+      if (r.error !== null) this.ledger.fail({ prefixIndex: r.prefixIndex, sample: r.sample, condition: r.condition, error: `paraphrase failed: ${r.error}` });
+      else this.suffixReady(this.queues.suffixItem(r.prefixIndex, r.sample, r.condition));
     }
   }
 

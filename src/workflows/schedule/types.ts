@@ -1,8 +1,8 @@
 import type { Condition } from '../../experiment/conditions';
 import type { PlanPrefix, WorkItem } from '../../experiment/plan';
 
-/** The endpoint a batch goes to: the arm's model server or the judge. */
-export type Endpoint = 'arm' | 'judge';
+/** The endpoint a batch goes to: the arm's model server, the judge, or a paraphrased condition's paraphraser. */
+export type Endpoint = 'arm' | 'judge' | 'paraphrase';
 
 /** Settings of an arm's schedule. */
 export interface ScheduleOptions {
@@ -12,6 +12,10 @@ export interface ScheduleOptions {
   conditions: Condition[];
   /** swap[i] is the prefix index whose thought slot i receives. */
   swap: number[] | null;
+  /** Conditions (configured interventions) whose suffix for slot (i, k) waits for the arm's own thought of (i, k). */
+  derivedConditions?: string[];
+  /** `paraphrased_thought` conditions and this arm's slots of each one's paraphraser: their suffixes wait for a paraphrase. */
+  paraphrase?: Record<string, number>;
   armSlots: number;
   judgeSlots: number;
   /**
@@ -50,6 +54,15 @@ export interface GenerationResult {
   error: string | null;
   thoughtWords?: number;
   suffixWords?: number;
+}
+
+/** What a paraphrase request produced (the text is in the store). */
+export interface ParaphraseResult {
+  prefixIndex: number;
+  sample: number;
+  condition: string;
+  /** Null when it succeeded; else why this sample's paraphrase failed (for example a 400). */
+  error: string | null;
 }
 
 /** What a judgment produced: the reward (null when invalid) and how many judge calls it took. */
