@@ -28,6 +28,7 @@ const impl = {
   config: () => require('./config') as typeof import('./config'),
   dataset: () => require('./dataset') as typeof import('./dataset'),
   sim: () => require('./sim') as typeof import('./sim'),
+  codecServer: () => require('./codecServer') as typeof import('./codecServer'),
   store: () => require('./store') as typeof import('./store'),
   export: () => require('./export') as typeof import('./export'),
 };
@@ -177,6 +178,14 @@ export function registerCommands(program: Command): void {
     .description('create or upgrade the run store\'s schema in PostgreSQL (idempotent; workers also run it at start)')
     .option('--url-env <name>', 'environment variable holding the store\'s postgres:// URL', 'THOUGHT_PROBE_DATABASE_URL')
     .action(async (opts: { urlEnv: string }) => impl.store().storeMigrate(opts));
+
+  program
+    .command('codec-server')
+    .description("Temporal's codec-server protocol (/encode, /decode, CORS) with the keys in $THOUGHT_PROBE_CODEC_KEYS, for the web UI and `temporal --codec-endpoint`")
+    .option('--port <port>', 'port to listen on (0 = random)', '8888')
+    .option('--host <host>', 'host to bind', '127.0.0.1')
+    .option('--cors-origin <origin>', 'an origin of the web UI allowed to call it (repeatable; default any: *)', collect, [])
+    .action(async (opts: { port: string; host: string; corsOrigin: string[] }) => impl.codecServer().codecServerCommand(opts));
 
   program
     .command('sim')

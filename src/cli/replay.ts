@@ -1,6 +1,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readHistoryFile, type NamedHistory } from '../replay/files';
 import { fetchRunHistories, renderReplayOutcome, replayHistories } from '../replay/replay';
+import { probeDataConverter } from '../codec';
 import { workflowsPath } from '../workers/worker';
 import { InputError, runNotFound } from './errors';
 import { connectClient } from './temporal';
@@ -20,6 +21,7 @@ function quietRuntime(): void {
 /** `thought-probe replay` (its arguments and options are in ./commands, which loads this module to run it). */
 export async function replayCommand(files: string[], opts: { run?: string }): Promise<void> {
   if (!files.length && !opts.run) throw new InputError('give history files or --run RUN_ID');
+  const dataConverter = probeDataConverter();
   const items: NamedHistory[] = [];
   for (const f of files) {
     try {
@@ -35,7 +37,7 @@ export async function replayCommand(files: string[], opts: { run?: string }): Pr
     );
   }
   quietRuntime();
-  const outcomes = await replayHistories(items, { workflowsPath });
+  const outcomes = await replayHistories(items, { workflowsPath }, dataConverter);
   for (const o of outcomes) process.stdout.write(`${renderReplayOutcome(o)}\n`);
   const failed = outcomes.filter((o) => !o.ok).length;
   if (failed) {

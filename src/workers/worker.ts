@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { createActivities, type ActivityDeps } from '../activities';
 import { defaultIdentity } from '../activities/deps';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
+import { probeDataConverter } from '../codec';
 import { preloadCharts } from '../report/vega';
 import { temporalSettings } from './connection';
 
@@ -40,6 +41,8 @@ export function installRuntime(): void {
 
 /** Creates the workers of one process: one per task queue, each running workflows and activities. */
 export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Worker[]> {
+  // Parsed first: a bad key list stops the worker before it connects (the CLI exits 2).
+  const dataConverter = probeDataConverter();
   installRuntime();
   const settings = opts.connection ? undefined : temporalSettings();
   const connection = opts.connection ?? (await NativeConnection.connect(settings!.connectionOptions));
@@ -57,6 +60,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
         taskQueue,
         activities,
         identity,
+        ...(dataConverter ? { dataConverter } : {}),
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
       }),
