@@ -23,9 +23,10 @@ export function parseCodecKeys(text: string, envVar = CODEC_KEYS_ENV): CodecKeys
   entries.forEach((entry, i) => {
     const n = i + 1;
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new InvalidCodecKeysError(envVar, `entry ${n} is not id=<key>`);
-    const id = entry.slice(0, eq).trim();
-    const value = entry.slice(eq + 1).trim();
+    const id = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const value = eq > 0 ? entry.slice(eq + 1).trim() : '';
+    // A bare key ends in "=" padding: without a value after the first "=", the entry has no id (and is not echoed).
+    if (!id || !value.replace(/=+$/, '')) throw new InvalidCodecKeysError(envVar, `entry ${n} is not id=<key>`);
     if (!ID.test(id)) throw new InvalidCodecKeysError(envVar, `entry ${n}: the id must be 1-64 letters, digits, ".", "_" or "-"`);
     if (keys.has(id)) throw new InvalidCodecKeysError(envVar, `key id "${id}" is given twice`);
     const key = BASE64.test(value) ? Buffer.from(value, 'base64') : undefined;
