@@ -41,7 +41,7 @@ export async function connectClient(): Promise<Client> {
   let client: Client;
   try {
     const connection = await Connection.connect({ ...(s.connectionOptions as object), connectTimeout: '5s' } as never);
-    client = new Client({ connection, namespace: s.namespace, ...(dataConverter ? { dataConverter } : {}) });
+    client = new Client({ connection, namespace: s.namespace, dataConverter });
   } catch (e) {
     throw new Error(`cannot reach Temporal at ${String(s.connectionOptions.address)} (${(e as Error).message}); start it with \`npm run temporal\` or set TEMPORAL_ADDRESS`);
   }

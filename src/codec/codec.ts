@@ -87,6 +87,25 @@ export class EncryptionCodec implements PayloadCodec {
 }
 
 /**
+ * The codec of a process without keys: plain payloads pass both ways unchanged (so with no keys set nothing changes),
+ * and an encrypted one is a clear CodecKeyMissingError naming its key id instead of an unknown encoding.
+ */
+export class NoKeysCodec implements PayloadCodec {
+  constructor(private readonly where = `in this process (${process.pid}@${hostname()})`) {}
+
+  /** Leaves payloads as they are. */
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads;
+  }
+
+  /** Leaves plain payloads as they are; refuses encrypted ones, naming their key id. */
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    for (const p of payloads) if (isEncrypted(p)) throw new CodecKeyMissingError(CODEC_KEYS_ENV, keyIdOf(p)!, [], this.where);
+    return payloads;
+  }
+}
+
+/**
  * Decrypts, in place, every encrypted payload anywhere in a proto object (a history, a describe response), for
  * readers that walk raw protos themselves; returns the object.
  */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { DataConverter, Payload } from '@temporalio/common';
 import { CodecKeyMissingError } from '../errors';
-import { EncryptionCodec, isEncrypted, keyIdOf } from './codec';
+import { EncryptionCodec, NoKeysCodec, isEncrypted, keyIdOf } from './codec';
 import { CODEC_KEYS_ENV, parseCodecKeys } from './keys';
 
 /** The payload codec this process's environment asks for, or undefined when THOUGHT_PROBE_CODEC_KEYS is unset. */
@@ -12,12 +12,12 @@ export function codecFromEnv(env: NodeJS.ProcessEnv = process.env): EncryptionCo
 }
 
 /**
- * The data converter of every client, worker and replayer of this process: the default one, with the codec when
- * keys are set (so with none set nothing changes, byte for byte).
+ * The data converter of every client, worker and replayer of this process: the default one with the encryption codec
+ * when keys are set; without keys, a codec that passes plain payloads unchanged (byte for byte: nothing changes) and
+ * names the key id of an encrypted one.
  */
-export function probeDataConverter(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
-  const codec = codecFromEnv(env);
-  return codec ? { payloadCodecs: [codec] } : undefined;
+export function probeDataConverter(env: NodeJS.ProcessEnv = process.env): DataConverter {
+  return { payloadCodecs: [codecFromEnv(env) ?? new NoKeysCodec()] };
 }
 
 let cached: { text: string | undefined; codec: EncryptionCodec | undefined } | undefined;

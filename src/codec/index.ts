@@ -1,5 +1,5 @@
 // The payload codec: AES-256-GCM over every payload when THOUGHT_PROBE_CODEC_KEYS is set, and its codec server.
-export { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, decryptPayloadsIn, isEncrypted, keyIdOf } from './codec';
+export { EncryptionCodec, NoKeysCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, decryptPayloadsIn, isEncrypted, keyIdOf } from './codec';
 export { codecFromEnv, plainPayload, probeDataConverter, processCodec } from './env';
 export { CODEC_KEYS_ENV, parseCodecKeys, type CodecKeys } from './keys';
 export { startCodecServer, type CodecServer, type CodecServerOptions } from './server';

@@ -60,7 +60,7 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
         taskQueue,
         activities,
         identity,
-        ...(dataConverter ? { dataConverter } : {}),
+        dataConverter,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
       }),
