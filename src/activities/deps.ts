@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ModelClients } from './clients';
+import { noMetrics, type RequestMetrics } from '../metrics/requests';
 import { processStores, type RunStore, type StoreAddress } from '../store';
 
 /** Where activities find a run's store. */
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   identity: string;
   clients: ModelClients;
   stores: StoreRegistry;
+  /** Where requests and stored results are counted (a worker's `--metrics-port`; none by default). */
+  metrics: RequestMetrics;
 }
 
 /** The identity Temporal gives a worker by default: `<pid>@<host>`. */
@@ -30,5 +33,6 @@ export function resolveDeps(deps: Partial<ActivityDeps> = {}): ActivityDeps {
     identity,
     clients: deps.clients ?? new ModelClients(identity),
     stores: deps.stores ?? processStores,
+    metrics: deps.metrics ?? noMetrics,
   };
 }

@@ -49,6 +49,7 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
   const j = config.judge;
   const ep: Endpoint = { role: 'judge', baseURL: j.baseURL, model: j.model, field: 'judge' };
   const client = deps.clients.for(ep, j.apiKeyEnv, config.generation.requestTimeoutSeconds * 1000);
+  deps.metrics.cap(ep, j.maxConcurrency);
   // One look at the store per batch (see generate): records made by an earlier attempt are not judged again.
   await Promise.all([store.prime(input.arm, 'records'), store.prime(input.arm, 'suffixes')]);
   const keyOf = (item: WorkItem) => sampleKey(item.prefixId, item.sample, item.condition as Condition);
@@ -130,7 +131,7 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
             seed: requestSeed(config.seed, input.arm, item.prefixId, item.sample, 'judge', condition, attempts),
           },
           { signal: call.signal },
-        )).finally(() => signal.removeEventListener('abort', onCancel));
+        ), deps.metrics, (r) => parseJudgeScore(r.choices?.[0]?.message?.content ?? '', j.scorePattern) !== null).finally(() => signal.removeEventListener('abort', onCancel));
         attempts++;
         raw = res.choices?.[0]?.message?.content ?? '';
         if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
@@ -155,6 +156,7 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
         timings: { suffixMs: s.ms, judgeMs: Date.now() - started },
         ...(s.usage ? { usage: s.usage } : {}),
       });
+      deps.metrics.stored(input.arm, 'records');
     }
     return {
       prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: rec.reward, attempts: rec.judge.attempts, error: rec.error,

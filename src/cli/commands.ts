@@ -108,7 +108,9 @@ export function registerCommands(program: Command): void {
     .option('--no-run-queue', 'poll only the --task-queue queues, not the run queue (a GPU host that serves only its arms or judge)')
     .option('--store-url-env <name>', "environment variable holding the PostgreSQL store's URL; when set, the store's schema is migrated at start", 'THOUGHT_PROBE_DATABASE_URL')
     .option('--identity <id>', 'the identity Temporal shows for this worker (in histories, errors and `status`; default <pid>@<host>)')
-    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string; identity?: string }) => impl.worker().workerCommand(opts));
+    .option('--metrics-port <port>', 'serve Prometheus metrics on GET /metrics at this port: the Temporal SDK runtime\'s and the probe\'s per endpoint (0 = random)')
+    .option('--metrics-host <host>', 'address the metrics port binds', '0.0.0.0')
+    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string; identity?: string; metricsPort?: string; metricsHost?: string }) => impl.worker().workerCommand(opts));
 
   program
     .command('demo')

@@ -28,12 +28,18 @@ export const workflowsPath = require.resolve('../workflows');
 
 let runtimeReady = false;
 
-/** Installs the SDK runtime once per process, logging warnings and errors only (THOUGHT_PROBE_LOG_LEVEL overrides). */
-export function installRuntime(): void {
+/**
+ * Installs the SDK runtime once per process, logging warnings and errors only (THOUGHT_PROBE_LOG_LEVEL overrides),
+ * with its Prometheus exporter on `metricsBindAddress` when given.
+ */
+export function installRuntime(opts: { metricsBindAddress?: string } = {}): void {
   if (runtimeReady) return;
   runtimeReady = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.THOUGHT_PROBE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({
+      logger: new DefaultLogger((process.env.THOUGHT_PROBE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN'),
+      ...(opts.metricsBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } } : {}),
+    });
   } catch {
     // Already installed by the embedding process (tests): keep theirs.
   }
