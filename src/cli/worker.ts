@@ -38,7 +38,7 @@ export async function workerCommand(opts: { taskQueue?: string[]; maxActivities?
     server = await startMetricsServer({ port: metricsPort!, host: opts.metricsHost, registry: metrics.registry, runtimeMetricsUrl });
     process.stdout.write(`metrics on http://${opts.metricsHost ?? '0.0.0.0'}:${server.port}/metrics\n`);
   }
-  process.stdout.write(`worker polling ${workers.map((w) => w.options.taskQueue).join(', ')}\n`);
+  process.stdout.write(`worker polling ${[...new Set(workers.map((w) => w.options.taskQueue))].join(', ')}\n`);
   try {
     await runWorkers(workers);
   } finally {

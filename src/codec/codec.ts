@@ -17,6 +17,21 @@ const TAG_BYTES = 16;
 
 const text = (b: Uint8Array | null | undefined): string | undefined => (b ? Buffer.from(b).toString('utf8') : undefined);
 
+/** The field of the value a missing-key mark decodes to. */
+export const MISSING_KEY_MARK = '$thoughtProbeCodecKeyMissing';
+
+/** What a missing-key mark carries: the facts of its CodecKeyMissingError. */
+export interface MissingKeyFacts {
+  keyId: string;
+  held: string[];
+  where: string;
+}
+
+/** A plain payload that stands for one this process cannot decrypt, saying which key it needs. */
+function missingKeyMark(facts: MissingKeyFacts): Payload {
+  return { metadata: { [METADATA_ENCODING_KEY]: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify({ [MISSING_KEY_MARK]: facts })) };
+}
+
 /** Whether a payload was encrypted by this codec (a plain payload passes decoding unchanged). */
 export function isEncrypted(p: Payload | null | undefined): boolean {
   return text(p?.metadata?.[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
@@ -36,7 +51,17 @@ export class EncryptionCodec implements PayloadCodec {
     private readonly keys: CodecKeys,
     /** Where this process is, for the message of a missing key. */
     private readonly where = `in this process (${process.pid}@${hostname()})`,
+    /**
+     * Whether a payload under a key id this codec lacks decodes to a missing-key mark instead of throwing: for activity
+     * workers, whose argument decoding the SDK retries whatever is thrown (see ./activities).
+     */
+    private readonly markMissing = false,
   ) {}
+
+  /** This codec for activity workers: a payload under a key it lacks becomes a mark that fails the activity for good. */
+  marking(): EncryptionCodec {
+    return new EncryptionCodec(this.keys, this.where, true);
+  }
 
   /** The key ids this codec can decrypt, the encrypting one first. */
   get keyIds(): string[] {
@@ -60,7 +85,10 @@ export class EncryptionCodec implements PayloadCodec {
     if (!isEncrypted(p)) return p;
     const id = keyIdOf(p)!;
     const key = this.keys.keys.get(id);
-    if (!key) throw new CodecKeyMissingError(CODEC_KEYS_ENV, id, this.keyIds, this.where);
+    if (!key) {
+      if (this.markMissing) return missingKeyMark({ keyId: id, held: this.keyIds, where: this.where });
+      throw new CodecKeyMissingError(CODEC_KEYS_ENV, id, this.keyIds, this.where);
+    }
     const data = Buffer.from(p.data ?? new Uint8Array());
     if (data.length < IV_BYTES + TAG_BYTES) throw new Error(`encrypted payload (key id "${id}") is truncated: ${data.length} bytes`);
     const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });

@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { createActivities, type ActivityDeps } from '../activities';
 import { defaultIdentity } from '../activities/deps';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
-import { probeDataConverter } from '../codec';
+import { codecFromEnv, missingKeyInterceptor, probeDataConverter } from '../codec';
 import { preloadCharts } from '../report/vega';
 import { temporalSettings } from './connection';
 
@@ -45,7 +45,10 @@ export function installRuntime(opts: { metricsBindAddress?: string } = {}): void
   }
 }
 
-/** Creates the workers of one process: one per task queue, each running workflows and activities. */
+/**
+ * Creates the workers of one process: one per task queue running its workflows and activities (with the payload codec
+ * on, two per queue: one for workflows, one for activities).
+ */
 export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Worker[]> {
   // Parsed first: a bad key list stops the worker before it connects (the CLI exits 2).
   const dataConverter = probeDataConverter();
@@ -58,20 +61,27 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const identity = opts.identity ?? defaultIdentity();
   const activities = createActivities({ ...opts.deps, identity });
   preloadCharts();
-  return Promise.all(
-    queues.map((taskQueue) =>
-      Worker.create({
-        connection,
-        namespace,
-        taskQueue,
-        activities,
-        identity,
-        dataConverter,
-        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-        maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200,
-      }),
-    ),
-  );
+  const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath };
+  const common = { connection, namespace, identity };
+  const activityOptions = { activities, maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200 };
+  const codec = codecFromEnv();
+  if (!codec) {
+    return Promise.all(queues.map((taskQueue) => Worker.create({ ...common, taskQueue, ...workflows, ...activityOptions, dataConverter })));
+  }
+  // With the codec, each queue gets a workflow worker and an activity worker: a payload under a key this process lacks
+  // fails a workflow task (retried until a worker with the key takes it: the run waits), but fails an activity for
+  // good (the marking codec and missingKeyInterceptor), since the SDK would retry an activity's decoding error forever.
+  const marking = { payloadCodecs: [codec.marking()] };
+  return (
+    await Promise.all(
+      queues.map((taskQueue) =>
+        Promise.all([
+          Worker.create({ ...common, taskQueue, ...workflows, dataConverter }),
+          Worker.create({ ...common, taskQueue, ...activityOptions, dataConverter: marking, interceptors: { activity: [missingKeyInterceptor] } }),
+        ]),
+      ),
+    )
+  ).flat();
 }
 
 /** Runs workers until they are shut down (SIGINT/SIGTERM are handled by the SDK). */

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { CODEC_KEYS_ENV, isEncrypted, keyIdOf, probeDataConverter } from '../../src/codec';
@@ -204,6 +204,38 @@ test('a run started before a key rotation completes after it, every record once;
   const newOnly = await replayHistories(histories, { workflowBundle: t.workflowBundle }, probeDataConverter({ [CODEC_KEYS_ENV]: `k2=${K2}` }));
   expect(newOnly.map((o) => o.ok)).toEqual([false, false]);
 }, 300_000);
+
+test('a worker without the key of an activity\'s payloads fails the run at once, naming the key id, instead of retrying', async () => {
+  t.sim.resetStats();
+  const config = simConfig(t.sim.url, {
+    conditions,
+    arms: [{ name: 'think_base', baseURL: t.sim.url, model: 'think_base', maxConcurrency: 2, taskQueue: 'host-x' }],
+    judge: { baseURL: t.sim.url, model: 'qwen-judge', maxConcurrency: 2, taskQueue: 'host-x' },
+  });
+  // The run queue's worker holds both keys; host-x only the new one, so it cannot read what the client encrypted (k1).
+  const run = await withKeys(`k1=${K1},k2=${K2}`, startWorkers);
+  const host = await withKeys(`k2=${K2}`, async () => {
+    const workers = await createWorkers({ connection: t.env.nativeConnection, workflowBundle: t.workflowBundle, taskQueues: ['host-x'], runQueue: false });
+    return { workers, running: Promise.all(workers.map((w) => w.run())) };
+  });
+  try {
+    const err = await run.client.workflow.execute(probeRun, { args: [config], workflowId: 'miss-1', taskQueue: 'thought-probe' }).then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const chain: string[] = [];
+    for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) chain.push(`${(c as { type?: string }).type ?? (c as Error).name}: ${(c as Error).message}`);
+    expect(chain.join('\n')).toMatch(/CodecKeyMissing: a payload is encrypted with key id "k1", which THOUGHT_PROBE_CODEC_KEYS does not hold in this process \(.*\) \(it holds "k2"\)/);
+  } finally {
+    await stopWorkers(host);
+    await stopWorkers(run);
+  }
+  // No model request was made, and each activity that met the missing key ran once: not retried.
+  expect(t.sim.stats().totalRequests).toBe(0);
+  const arm = (await rawHistories('miss-1')).find((h) => h.workflowId === 'miss-1/arm/think_base')!;
+  const failed = arm.history.events!.filter((e) => e.activityTaskFailedEventAttributes);
+  expect(failed.length).toBeGreaterThan(0);
+  const starts = arm.history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  expect(starts.every((a) => a === 1)).toBe(true);
+}, 180_000);
 
 describe('the CLI with the codec on', () => {
   const keys = `k1=${K1}`;
