@@ -3,7 +3,9 @@
  * that demand API keys (401 without them): the keys are set only in the worker process's environment (the CLI that
  * starts, follows and exports the run has none). Then every workflow history (parent and arms), every artifact, every
  * file under the output folder, every row of the store, the worker's log (at DEBUG), its metrics and the CLI's
- * output are searched for the key values and the store's password, as they are and in base64: none.
+ * output are searched for the key values and the store's password, as they are and in base64: none. The same again
+ * with the payload codec on (the CLI's `run` included), also searching for the codec key and in the decrypted
+ * histories.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +13,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client as PgClient } from 'pg';
+import { decryptPayloadsIn, EncryptionCodec, isEncrypted, parseCodecKeys } from '../../src/codec';
 import { planCounts } from '../../src/experiment/plan';
 import { fetchRunHistories } from '../../src/replay/replay';
 import { startSimServer, type SimServer } from '../../src/sim';
@@ -20,6 +23,8 @@ import { usePostgres } from '../helpers/postgres';
 import { startTemporal } from '../helpers/temporal';
 
 const ARM_KEY = `sk-arm-${randomBytes(18).toString('hex')}`;
+const CODEC_KEY = randomBytes(32);
+const CODEC_KEYS = `k1=${CODEC_KEY.toString('base64')}`;
 const JUDGE_KEY = `sk-judge-${randomBytes(18).toString('hex')}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -27,8 +32,7 @@ const pg = usePostgres();
 let env: TestWorkflowEnvironment;
 let armSim: SimServer;
 let judgeSim: SimServer;
-let worker: ChildProcess | undefined;
-let workerLog = '';
+const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
   [env, armSim, judgeSim] = await Promise.all([
@@ -39,8 +43,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker!.once('exit', r));
+  for (const worker of workers.filter((w) => w.exitCode === null)) {
+    const exited = new Promise((r) => worker.once('exit', r));
     worker.kill('SIGTERM');
     await exited;
   }
@@ -52,7 +56,12 @@ afterAll(async () => {
 /** The secrets and the forms they could leak in. */
 function secretForms(): Record<string, string[]> {
   const forms = (s: string) => [s, Buffer.from(s).toString('base64'), encodeURIComponent(s)];
-  return { ARM_KEY: forms(ARM_KEY), JUDGE_KEY: forms(JUDGE_KEY), 'store password': forms(pg.cluster.password) };
+  return {
+    ARM_KEY: forms(ARM_KEY),
+    JUDGE_KEY: forms(JUDGE_KEY),
+    'store password': forms(pg.cluster.password),
+    'codec key': [...forms(CODEC_KEY.toString('base64')), CODEC_KEY.toString('hex')],
+  };
 }
 
 /** Which secrets a text holds (none, we expect). */
@@ -75,7 +84,10 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-test('a smoke run against servers that demand keys completes with the keys only in the worker, and no secret is anywhere', async () => {
+test.each([
+  ['without the codec', 'secrets-1', undefined],
+  ['with the codec on', 'secrets-2', CODEC_KEYS],
+])('%s: a smoke run against servers that demand keys completes with the keys only in the worker, and no secret is anywhere', async (_name, runId, codecKeys) => {
   // The servers really demand the keys.
   for (const [sim, model] of [[armSim, 'think_base'], [judgeSim, 'qwen-judge']] as const) {
     const res = await fetch(`${sim.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }) });
@@ -85,15 +97,18 @@ test('a smoke run against servers that demand keys completes with the keys only 
   judgeSim.resetStats();
 
   // The worker: keys and the store URL in its environment only, logging at DEBUG, with metrics.
-  const workerEnv = { ...cliEnv(env.address), THINK_KEY: ARM_KEY, JUDGE_KEY, THOUGHT_PROBE_DATABASE_URL: pg.url, THOUGHT_PROBE_LOG_LEVEL: 'DEBUG' };
-  worker = spawn(process.execPath, [CLI, 'worker', '--metrics-port', '0', '--metrics-host', '127.0.0.1'], { env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const codec: NodeJS.ProcessEnv = codecKeys ? { THOUGHT_PROBE_CODEC_KEYS: codecKeys } : {};
+  const workerEnv = { ...cliEnv(env.address), ...codec, THINK_KEY: ARM_KEY, JUDGE_KEY, THOUGHT_PROBE_DATABASE_URL: pg.url, THOUGHT_PROBE_LOG_LEVEL: 'DEBUG' };
+  let workerLog = '';
+  const worker = spawn(process.execPath, [CLI, 'worker', '--metrics-port', '0', '--metrics-host', '127.0.0.1'], { env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  workers.push(worker);
   worker.stdout!.setEncoding('utf8').on('data', (d: string) => (workerLog += d));
   worker.stderr!.setEncoding('utf8').on('data', (d: string) => (workerLog += d));
   for (let i = 0; i < 1200 && !/worker polling/.test(workerLog); i++) await sleep(100);
   expect(workerLog).toContain('worker polling');
 
   // The CLI: the store's URL (it writes the dataset rows and exports), no API key.
-  const cliEnvironment: NodeJS.ProcessEnv = { ...cliEnv(env.address), THOUGHT_PROBE_DATABASE_URL: pg.url };
+  const cliEnvironment: NodeJS.ProcessEnv = { ...cliEnv(env.address), ...codec, THOUGHT_PROBE_DATABASE_URL: pg.url };
   delete cliEnvironment.THINK_KEY;
   delete cliEnvironment.JUDGE_KEY;
   const cli = (args: string[]): Promise<CliResult> => runCommand(process.execPath, [CLI, ...args], { env: cliEnvironment, timeoutMs: 180_000 });
@@ -106,7 +121,7 @@ test('a smoke run against servers that demand keys completes with the keys only 
     judge: { baseURL: judgeSim.url, model: 'qwen-judge', maxConcurrency: 4, apiKeyEnv: 'JUDGE_KEY' },
   });
   const configFile = writeConfig(dir, input);
-  const run = await cli(['run', configFile, '--id', 'secrets-1']);
+  const run = await cli(['run', configFile, '--id', runId]);
   expect({ status: run.status, output: run.status === 0 ? '' : show(run) }).toEqual({ status: 0, output: '' });
 
   // The run is complete and the keys were used: every request got through, none was refused.
@@ -114,22 +129,29 @@ test('a smoke run against servers that demand keys completes with the keys only 
   expect(armSim.stats().models.think_base).toMatchObject({ requests: plan.thoughts + plan.suffixes, errors: 0 });
   expect(judgeSim.stats().models['qwen-judge']).toMatchObject({ requests: plan.judgments, errors: 0 });
 
-  const status = await cli(['status', 'secrets-1', '--json']);
-  const debug = await cli(['debug', 'secrets-1']);
+  const status = await cli(['status', runId, '--json']);
+  const debug = await cli(['debug', runId]);
   const historyDir = `${join(dir, 'histories')}/`;
-  const history = await cli(['history', 'secrets-1', '--children', '--out', historyDir]);
+  const history = await cli(['history', runId, '--children', '--out', historyDir]);
   const exportDir = join(dir, 'export');
-  const exported = await cli(['export', 'secrets-1', '--out', exportDir]);
+  const exported = await cli(['export', runId, '--out', exportDir]);
   for (const r of [status, debug, history, exported]) expect(r.status).toBe(0);
   expect(jsonl(readFileSync(join(exportDir, 'samples.jsonl'), 'utf8'))).toHaveLength(plan.judgments);
 
   // The search finds what is there: the worker's own environment holds all three.
-  expect(leaks('the worker environment', JSON.stringify(workerEnv))).toHaveLength(3);
+  expect(leaks('the worker environment', JSON.stringify(workerEnv))).toHaveLength(codecKeys ? 4 : 3);
   const found: string[] = [];
   // Every workflow history, from the server.
-  const histories = await fetchRunHistories(env.client, 'secrets-1', true);
-  expect(histories.map((h) => h.workflowId)).toEqual(['secrets-1', 'secrets-1/arm/think_base']);
+  const histories = await fetchRunHistories(env.client, runId, true);
+  expect(histories.map((h) => h.workflowId)).toEqual([runId, `${runId}/arm/think_base`]);
   for (const h of histories) found.push(...leaks(`history ${h.workflowId}`, rawText(h.history).join('\n')));
+  // Encrypted, an API key could hide in the ciphertext: search the decrypted histories too.
+  if (codecKeys) {
+    const input = histories[0]!.history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    expect(input.map((p) => isEncrypted(p as never))).toEqual(input.map(() => true));
+    const key = new EncryptionCodec(parseCodecKeys(codecKeys));
+    for (const h of histories) found.push(...leaks(`decrypted history ${h.workflowId}`, rawText(decryptPayloadsIn(h.history, key)).join('\n')));
+  }
   // Every file the run, history and export wrote (artifacts, exported artifacts, history files).
   const files = [...filesUnder(outDir), ...filesUnder(exportDir), ...filesUnder(historyDir)];
   expect(files.length).toBeGreaterThanOrEqual(12);
@@ -157,4 +179,8 @@ test('a smoke run against servers that demand keys completes with the keys only 
   for (const [name, r] of Object.entries({ run, status, debug, history, exported })) found.push(...leaks(`CLI ${name} output`, r.stdout + r.stderr));
   expect(workerLog.length).toBeGreaterThan(1000);
   expect(found).toEqual([]);
+  // The next scenario's worker must be the only one polling.
+  const exited = new Promise((r) => worker.once('exit', r));
+  worker.kill('SIGTERM');
+  await exited;
 }, 600_000);
