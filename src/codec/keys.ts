@@ -14,7 +14,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * Parses `id=<base64 32-byte key>[,id=<key>...]`: the first entry encrypts, all decrypt. Problems name the entry by
- * its position and id, never its key.
+ * its position only: a key written where an id belongs must not be echoed.
  */
 export function parseCodecKeys(text: string, envVar = CODEC_KEYS_ENV): CodecKeys {
   const entries = text.split(',').map((e) => e.trim());
@@ -28,9 +28,9 @@ export function parseCodecKeys(text: string, envVar = CODEC_KEYS_ENV): CodecKeys
     // A bare key ends in "=" padding: without a value after the first "=", the entry has no id (and is not echoed).
     if (!id || !value.replace(/=+$/, '')) throw new InvalidCodecKeysError(envVar, `entry ${n} is not id=<key>`);
     if (!ID.test(id)) throw new InvalidCodecKeysError(envVar, `entry ${n}: the id must be 1-64 letters, digits, ".", "_" or "-"`);
-    if (keys.has(id)) throw new InvalidCodecKeysError(envVar, `key id "${id}" is given twice`);
+    if (keys.has(id)) throw new InvalidCodecKeysError(envVar, `entry ${n} repeats the id of an earlier entry`);
     const key = BASE64.test(value) ? Buffer.from(value, 'base64') : undefined;
-    if (!key || key.length !== 32) throw new InvalidCodecKeysError(envVar, `the key of id "${id}" is not the base64 of exactly 32 bytes (AES-256)`);
+    if (!key || key.length !== 32) throw new InvalidCodecKeysError(envVar, `entry ${n}: the key is not the base64 of exactly 32 bytes (AES-256)`);
     keys.set(id, key);
   });
   return { encryptWith: entries[0]!.slice(0, entries[0]!.indexOf('=')).trim(), keys };

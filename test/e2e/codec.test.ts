@@ -283,7 +283,7 @@ describe('the CLI with the codec on', () => {
     }
     const bad = await cli(['status', 'enc-1'], 'k1=short');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('THOUGHT_PROBE_CODEC_KEYS: the key of id "k1" is not the base64 of exactly 32 bytes');
+    expect(bad.stderr).toContain('THOUGHT_PROBE_CODEC_KEYS: entry 1: the key is not the base64 of exactly 32 bytes');
     for (const r of [status, debug, exported]) expect(r.stdout + r.stderr).not.toContain(K1);
   }, 180_000);
 
