@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { createActivities, type ActivityDeps } from '../activities';
 import { defaultIdentity } from '../activities/deps';
 import { DEFAULT_TASK_QUEUE } from '../config/schema';
-import { codecFromEnv, missingKeyInterceptor, probeDataConverter } from '../codec';
+import { codecFromEnv, missingKeyInterceptor, NoKeysCodec } from '../codec';
 import { preloadCharts } from '../report/vega';
 import { temporalSettings } from './connection';
 
@@ -51,7 +51,8 @@ export function installRuntime(opts: { metricsBindAddress?: string } = {}): void
  */
 export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Worker[]> {
   // Parsed first: a bad key list stops the worker before it connects (the CLI exits 2).
-  const dataConverter = probeDataConverter();
+  const codec = codecFromEnv();
+  const dataConverter = { payloadCodecs: [codec ?? new NoKeysCodec()] };
   installRuntime();
   const settings = opts.connection ? undefined : temporalSettings();
   const connection = opts.connection ?? (await NativeConnection.connect(settings!.connectionOptions));
@@ -64,7 +65,6 @@ export async function createWorkers(opts: ProbeWorkerOptions = {}): Promise<Work
   const workflows = opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath };
   const common = { connection, namespace, identity };
   const activityOptions = { activities, maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 200 };
-  const codec = codecFromEnv();
   if (!codec) {
     return Promise.all(queues.map((taskQueue) => Worker.create({ ...common, taskQueue, ...workflows, ...activityOptions, dataConverter })));
   }
