@@ -1,3 +1,4 @@
+import { codecFromEnv } from '../codec';
 import { freeLoopbackPort, PrometheusRequestMetrics, startMetricsServer, type MetricsServer } from '../metrics';
 import { createWorkers, installRuntime, runWorkers } from '../workers/worker';
 import { InputError } from './errors';
@@ -5,6 +6,8 @@ import { InputError } from './errors';
 /** `thought-probe worker` (its arguments and options are in ./commands, which loads this module to run it). */
 export async function workerCommand(opts: { taskQueue?: string[]; maxActivities?: number; runQueue?: boolean; storeUrlEnv?: string; identity?: string; metricsPort?: string; metricsHost?: string }): Promise<void> {
   if (opts.runQueue === false && !opts.taskQueue?.length) throw new InputError('--no-run-queue needs at least one --task-queue to poll');
+  // Bad codec keys are bad input: said before the store is migrated or anything connects.
+  codecFromEnv();
   const metricsPort = opts.metricsPort === undefined ? undefined : Number(opts.metricsPort);
   if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) {
     throw new InputError(`--metrics-port: "${opts.metricsPort}" is not a port number (0-65535)`);

@@ -284,6 +284,13 @@ describe('the CLI with the codec on', () => {
     const bad = await cli(['status', 'enc-1'], 'k1=short');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('THOUGHT_PROBE_CODEC_KEYS: entry 1: the key is not the base64 of exactly 32 bytes');
+    // A worker and the codec server with a malformed value stop at once with exit 2, naming the variable.
+    for (const args of [['worker'], ['codec-server', '--port', '0']]) {
+      const r = await cli(args, `k1=${K1.slice(0, 20)}`);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('THOUGHT_PROBE_CODEC_KEYS: entry 1: the key is not the base64 of exactly 32 bytes');
+      expect(r.stderr).not.toContain(K1.slice(0, 20));
+    }
     for (const r of [status, debug, exported]) expect(r.stdout + r.stderr).not.toContain(K1);
   }, 180_000);
 
