@@ -13,6 +13,7 @@ import {
   TransientEndpointError,
   type EndpointRef,
 } from '../errors';
+import { noMetrics, type RequestMetrics, type RequestOutcome } from '../metrics/requests';
 
 /** An endpoint and the config field that names it (`judge` or `arms[name=x]`), for messages that say what to fix. */
 export interface Endpoint extends EndpointRef {
@@ -48,12 +49,26 @@ export function classifyEndpointError(err: unknown, ep: Endpoint): ProbeError {
   return new TransientEndpointError(ref, `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}${code ? ` (${code})` : ''}`);
 }
 
-/** Runs one model request, classifying anything it throws as an error of that endpoint. */
-export async function callEndpoint<R>(ep: Endpoint, request: () => Promise<R>): Promise<R> {
+/** The metrics outcome of a classified request error. */
+export function outcomeOf(err: ProbeError): RequestOutcome {
+  if (err instanceof RateLimitError) return 'rate_limited';
+  return err.retryable ? 'retryable' : 'fatal';
+}
+
+/**
+ * Runs one model request, classifying anything it throws as an error of that endpoint, and counts it in `metrics`
+ * (`judged` tells a valid answer from an invalid judgment).
+ */
+export async function callEndpoint<R>(ep: Endpoint, request: () => Promise<R>, metrics: RequestMetrics = noMetrics, judged?: (result: R) => boolean): Promise<R> {
+  const end = metrics.start(ep);
   try {
-    return await request();
+    const result = await request();
+    end(judged && !judged(result) ? 'invalid_judgment' : 'ok');
+    return result;
   } catch (err) {
-    throw classifyEndpointError(err, ep);
+    const classified = classifyEndpointError(err, ep);
+    end(outcomeOf(classified));
+    throw classified;
   }
 }
 

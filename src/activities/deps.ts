@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ModelClients } from './clients';
 import { EndpointLimits } from './limits';
+import { noMetrics, type RequestMetrics } from '../metrics/requests';
 import { processStores, type RunStore, type StoreAddress } from '../store';
 
 /** Where activities find a run's store. */
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   stores: StoreRegistry;
   /** Per-process caps for endpoints called inside another endpoint's activities (extra judges). */
   limits: EndpointLimits;
+  /** Where requests and stored results are counted (a worker's `--metrics-port`; none by default). */
+  metrics: RequestMetrics;
 }
 
 /** The identity Temporal gives a worker by default: `<pid>@<host>`. */
@@ -34,5 +37,6 @@ export function resolveDeps(deps: Partial<ActivityDeps> = {}): ActivityDeps {
     clients: deps.clients ?? new ModelClients(identity),
     stores: deps.stores ?? processStores,
     limits: deps.limits ?? new EndpointLimits(),
+    metrics: deps.metrics ?? noMetrics,
   };
 }

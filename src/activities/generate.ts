@@ -72,6 +72,7 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
   const specs = new Map(interventionSpecs(config.conditions).map((s) => [s.name, s]));
   const ep: Endpoint = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model, field: `arms[name=${arm.name}]` };
   const client = deps.clients.for(ep, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
+  deps.metrics.cap(ep, arm.maxConcurrency);
   // The items of a batch belong to this activity alone: one look at the store per batch finds what an earlier
   // attempt (or a killed worker) already made; per item, only memory is consulted. Only the batch's own keys are
   // read, so a worker holds what its batches need, not the run.
@@ -89,9 +90,10 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
         const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
           maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
           seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'thought'),
-        }, signal, g.stallTimeoutSeconds * 1000));
+        }, signal, g.stallTimeoutSeconds * 1000), deps.metrics);
         const { thought, closedThought } = extractThought(out.text, out.finishReason);
         entry = await store.put<ThoughtEntry>(arm.name, 'thoughts', { key, prefixId: item.prefixId, sample: item.sample, thought, closedThought, simulated: out.simulated, ms: out.ms, usage: out.usage });
+        deps.metrics.stored(arm.name, 'thoughts');
       }
       return { stage: 'thought', prefixIndex: item.prefixIndex, sample: item.sample, error: null, thoughtWords: wordCount(entry.thought) };
     }
@@ -120,12 +122,13 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
       const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
         maxTokens: g.suffixMaxTokens, temperature: g.temperature, topP: g.topP,
         seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'suffix', condition),
-      }, signal, g.stallTimeoutSeconds * 1000));
+      }, signal, g.stallTimeoutSeconds * 1000), deps.metrics);
       entry = await store.put<SuffixEntry>(arm.name, 'suffixes', {
         key, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample, condition, ...(spec ? { intervention: spec.intervention } : {}),
         thought: thought.trim(), thoughtSource, closedThought,
         suffix: cleanSuffix(out.text), simulated: out.simulated, ms: out.ms, usage: out.usage,
       });
+      deps.metrics.stored(arm.name, 'suffixes');
     }
     return { stage: 'suffix', prefixIndex: item.prefixIndex, sample: item.sample, condition, error: null, thoughtWords: wordCount(entry.thought), suffixWords: wordCount(entry.suffix) };
   }, arm.maxOutageSeconds);
@@ -136,7 +139,7 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
       const it = input.items[i]!;
       if (!o || o.ok) return undefined;
       const key = it.stage === 'suffix' ? sampleKey(it.prefixId, it.sample, it.condition!) : thoughtKey(it.prefixId, it.sample);
-      return store.put(arm.name, 'failures', { key, error: o.error });
+      return store.put(arm.name, 'failures', { key, error: o.error }).then(() => deps.metrics.stored(arm.name, 'failures'));
     }),
   );
   return outcomes.map((o, i) => {

@@ -50,13 +50,15 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
   const j = config.judge;
   const ep: Endpoint = { role: 'judge', baseURL: j.baseURL, model: j.model, field: 'judge' };
   const timeoutMs = config.generation.requestTimeoutSeconds * 1000;
-  const main: JudgeEndpoint = { name: 'judge', settings: j, ep, client: deps.clients.for(ep, j.apiKeyEnv, timeoutMs), capped: false };
+  const main: JudgeEndpoint = { name: 'judge', settings: j, ep, client: deps.clients.for(ep, j.apiKeyEnv, timeoutMs), capped: false, metrics: deps.metrics };
+  deps.metrics.cap(ep, j.maxConcurrency);
   // The main judge first, then every extra judge, each with its own prompt, endpoint and (per worker) cap.
   const judges: { prompt: string; endpoint: JudgeEndpoint }[] = [
     { prompt: j.prompt, endpoint: main },
     ...(config.judges ?? []).map((x) => {
       const xep: Endpoint = { role: `judge ${x.name}`, baseURL: x.baseURL, model: x.model, field: `judges[name=${x.name}]` };
-      return { prompt: x.prompt, endpoint: { name: x.name, settings: x, ep: xep, client: deps.clients.for(xep, x.apiKeyEnv, timeoutMs), capped: true } };
+      deps.metrics.cap(xep, x.maxConcurrency);
+      return { prompt: x.prompt, endpoint: { name: x.name, settings: x, ep: xep, client: deps.clients.for(xep, x.apiKeyEnv, timeoutMs), capped: true, metrics: deps.metrics } };
     }),
   ];
   const multi = judges.length > 1 || (j.repeats ?? 1) > 1;
@@ -191,6 +193,7 @@ export const createJudge = (deps: ActivityDeps) => async function judge(input: J
         timings: { suffixMs: s.ms, judgeMs: Date.now() - started },
         ...(s.usage ? { usage: s.usage } : {}),
       });
+      deps.metrics.stored(input.arm, 'records');
     }
     return {
       prefixIndex: item.prefixIndex, sample: item.sample, condition, reward: rec.reward, attempts: rec.judge.attempts, error: rec.error,

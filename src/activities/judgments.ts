@@ -5,6 +5,7 @@ import { parseJudgeScore } from '../experiment/prompts';
 import { callEndpoint, type Endpoint } from './classify';
 import type { EndpointLimits } from './limits';
 import type { RunStore } from '../store';
+import type { RequestMetrics } from '../metrics/requests';
 
 /** The part of a judge's config that asking it needs (the main judge's and every extra judge's). */
 export type JudgeSettings = Pick<JudgeConfig, 'model' | 'temperature' | 'topP' | 'maxTokens' | 'scorePattern' | 'invalidRetries' | 'maxConcurrency'> & { repeats?: number };
@@ -17,6 +18,8 @@ export interface JudgeEndpoint {
   client: OpenAI;
   /** Extra judges are capped per worker process here; the main judge's cap is the workflows' slot accounting. */
   capped: boolean;
+  /** Where its requests are counted (a worker's `--metrics-port`). */
+  metrics?: RequestMetrics;
 }
 
 /** One judgment as asked: its score (null when invalid after the retries), the last answer, the calls it took. */
@@ -44,6 +47,8 @@ export async function askJudge(judge: JudgeEndpoint, content: string, seedOf: (a
         { model: s.model, messages: [{ role: 'user', content }], temperature: s.temperature, top_p: s.topP, max_tokens: s.maxTokens, seed: seedOf(attempts) },
         { signal: call.signal },
       ),
+      judge.metrics,
+      (r) => parseJudgeScore(r.choices?.[0]?.message?.content ?? '', s.scorePattern) !== null,
     ).finally(() => signal.removeEventListener('abort', onCancel));
     attempts++;
     raw = res.choices?.[0]?.message?.content ?? '';
@@ -95,6 +100,7 @@ export async function judgeRepeats(
       try {
         const asked = await askJudge(judge, content, (attempt) => seedOf(tag, attempt), signal);
         entry = await store.put<JudgmentEntry>(arm, 'judgments', { key, judge: judge.name, repeat: r, ...asked });
+        judge.metrics?.stored(arm, 'judgments');
       } finally {
         release();
       }

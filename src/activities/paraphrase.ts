@@ -84,11 +84,13 @@ export const createParaphrase = (deps: ActivityDeps) => async function paraphras
             },
             { signal: call.signal },
           ),
+          deps.metrics,
         ).finally(() => signal.removeEventListener('abort', onCancel));
         thought = (res.choices?.[0]?.message?.content ?? '').trim();
         if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
       }
       await store.put<ParaphraseEntry>(input.arm, 'paraphrases', { key, prefixId: item.prefixId, sample: item.sample, condition, thought, simulated, ms: Date.now() - started });
+      deps.metrics.stored(input.arm, 'paraphrases');
     }
     return { prefixIndex: item.prefixIndex, sample: item.sample, condition, error: null };
   });

@@ -29,6 +29,7 @@ const impl = {
   config: () => require('./config') as typeof import('./config'),
   dataset: () => require('./dataset') as typeof import('./dataset'),
   sim: () => require('./sim') as typeof import('./sim'),
+  codecServer: () => require('./codecServer') as typeof import('./codecServer'),
   store: () => require('./store') as typeof import('./store'),
   export: () => require('./export') as typeof import('./export'),
   view: () => require('./view') as typeof import('./view'),
@@ -116,7 +117,9 @@ export function registerCommands(program: Command): void {
     .option('--no-run-queue', 'poll only the --task-queue queues, not the run queue (a GPU host that serves only its arms or judge)')
     .option('--store-url-env <name>', "environment variable holding the PostgreSQL store's URL; when set, the store's schema is migrated at start", 'THOUGHT_PROBE_DATABASE_URL')
     .option('--identity <id>', 'the identity Temporal shows for this worker (in histories, errors and `status`; default <pid>@<host>)')
-    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string; identity?: string }) => impl.worker().workerCommand(opts));
+    .option('--metrics-port <port>', 'serve Prometheus metrics on GET /metrics at this port: the Temporal SDK runtime\'s and the probe\'s per endpoint (0 = random)')
+    .option('--metrics-host <host>', 'address the metrics port binds', '0.0.0.0')
+    .action(async (opts: { taskQueue?: string[]; maxActivities?: number; runQueue: boolean; storeUrlEnv: string; identity?: string; metricsPort?: string; metricsHost?: string }) => impl.worker().workerCommand(opts));
 
   program
     .command('demo')
@@ -205,6 +208,14 @@ export function registerCommands(program: Command): void {
     .description('create or upgrade the run store\'s schema in PostgreSQL (idempotent; workers also run it at start)')
     .option('--url-env <name>', 'environment variable holding the store\'s postgres:// URL', 'THOUGHT_PROBE_DATABASE_URL')
     .action(async (opts: { urlEnv: string }) => impl.store().storeMigrate(opts));
+
+  program
+    .command('codec-server')
+    .description("Temporal's codec-server protocol (/encode, /decode, CORS) with the keys in $THOUGHT_PROBE_CODEC_KEYS, for the web UI and `temporal --codec-endpoint`")
+    .option('--port <port>', 'port to listen on (0 = random)', '8888')
+    .option('--host <host>', 'host to bind', '127.0.0.1')
+    .option('--cors-origin <origin>', 'an origin of the web UI allowed to call it (repeatable; default any: *)', collect, [])
+    .action(async (opts: { port: string; host: string; corsOrigin: string[] }) => impl.codecServer().codecServerCommand(opts));
 
   program
     .command('sim')

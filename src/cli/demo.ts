@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { codecFromEnv } from '../codec';
 import { resolveConfigFile } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { spawnSim } from '../sim/process';
@@ -48,6 +49,8 @@ const DEMO_DISAGREE_RATE = 0.15;
  */
 export async function runDemo(opts: DemoOptions): Promise<{ result: ProbeRunResult; ms: number; runId: string; simStats: SimStats }> {
   const say = (s: string) => !opts.quiet && process.stderr.write(`${s}\n`);
+  // Bad codec keys are bad input: said before a server or the simulated endpoints start.
+  codecFromEnv();
   const server = await ensureDevServer(say);
   if (server.started) say(`Temporal dev server started (pid ${server.pid}, log ${server.log}); it keeps running for the UI. Stop it with: kill ${server.pid}`);
   const base = resolveConfigFile(opts.config);

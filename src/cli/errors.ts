@@ -36,11 +36,14 @@ export class RunFailedError extends Error {
   }
 }
 
+// Failure types that mean this process's environment is wrong (a variable unset or malformed): bad input, exit 2.
+const BAD_ENVIRONMENT = ['MissingStoreUrl', 'InvalidCodecKeys', 'CodecKeyMissing'];
+
 /** Prints an error the way the CLI reports it and returns the exit code: 2 for bad input, 1 otherwise. */
 export function reportError(err: unknown): number {
-  // A store URL missing from this environment is bad input too (matched by its failure type, so that this module
+  // A store URL or codec keys missing or malformed in this environment are bad input too (matched by failure type, so that this module
   // need not load the error hierarchy, which brings Temporal's common package).
-  if (err instanceof ConfigError || err instanceof InputError || (err as { type?: unknown } | undefined)?.type === 'MissingStoreUrl') {
+  if (err instanceof ConfigError || err instanceof InputError || BAD_ENVIRONMENT.includes((err as { type?: unknown } | undefined)?.type as string)) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return 2;
   }

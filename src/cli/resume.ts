@@ -1,5 +1,6 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
+import { plainPayload } from '../codec';
 import { resolveConfigFile } from '../config/load';
 import { referenceDataset } from '../store/datasets';
 import type { RunConfig } from '../config/schema';
@@ -14,8 +15,9 @@ export async function runInput(client: Client, runId: string): Promise<{ config:
   const history = await client.workflow.getHandle(runId).fetchHistory();
   const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
   if (payloads.length === 0) throw new Error(`run ${runId} has no input in its history`);
-  const config = defaultPayloadConverter.fromPayload(payloads[0]!) as RunConfig;
-  const options = payloads[1] ? (defaultPayloadConverter.fromPayload(payloads[1]) as ProbeRunOptions) : {};
+  // Read from the raw history: decrypted here when the codec is on (a missing key is CodecKeyMissingError).
+  const config = defaultPayloadConverter.fromPayload(plainPayload(payloads[0]!)) as RunConfig;
+  const options = payloads[1] ? (defaultPayloadConverter.fromPayload(plainPayload(payloads[1])) as ProbeRunOptions) : {};
   return { config, options };
 }
 

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { probeDataConverter } from '../codec';
 import { temporalSettings } from '../workers/connection';
 
 // The web UI of the server this process talks to, found by connectClient: TEMPORAL_UI_URL, or a local dev server's
@@ -29,13 +30,18 @@ export async function discoverUi(address: string): Promise<string | undefined> {
   return (await answers(base)) ? base : undefined;
 }
 
-/** A Temporal client from the standard environment settings; a clear error when the server is not there. */
+/**
+ * A Temporal client from the standard environment settings, with the payload codec when THOUGHT_PROBE_CODEC_KEYS is
+ * set; a clear error when the server is not there.
+ */
 export async function connectClient(): Promise<Client> {
   const s = temporalSettings();
+  // Parsed before connecting: a bad key list is bad input (exit 2), whatever the server's state.
+  const dataConverter = probeDataConverter();
   let client: Client;
   try {
     const connection = await Connection.connect({ ...(s.connectionOptions as object), connectTimeout: '5s' } as never);
-    client = new Client({ connection, namespace: s.namespace });
+    client = new Client({ connection, namespace: s.namespace, dataConverter });
   } catch (e) {
     throw new Error(`cannot reach Temporal at ${String(s.connectionOptions.address)} (${(e as Error).message}); start it with \`npm run temporal\` or set TEMPORAL_ADDRESS`);
   }

@@ -1,6 +1,7 @@
 // Decoding what Temporal returns (payloads, timestamps) for diagnosis; never throws on odd input.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import { plainPayload } from '../codec';
 
 type Payload = temporal.api.common.v1.IPayload;
 type Timestamp = { seconds?: unknown; nanos?: number | null } | null | undefined;
@@ -11,11 +12,14 @@ export function iso(t: Timestamp): string | undefined {
   return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
-/** A payload decoded with the default payload converter (what our workers and clients use). */
+/**
+ * A payload decoded as our workers and clients do: decrypted with the environment's codec keys when it is encrypted,
+ * then the default payload converter.
+ */
 export function decodePayload(p: Payload | null | undefined): unknown {
   if (!p) return undefined;
   try {
-    return defaultPayloadConverter.fromPayload(p as never);
+    return defaultPayloadConverter.fromPayload(plainPayload(p as never));
   } catch {
     return '(undecodable payload)';
   }

@@ -226,6 +226,35 @@ export class StoreAccessDeniedError extends ProbeError {
   }
 }
 
+/** THOUGHT_PROBE_CODEC_KEYS is set but is not `id=<base64 32-byte key>[,id=<key>...]`; the message never holds a key. */
+export class InvalidCodecKeysError extends ProbeError {
+  readonly type = 'InvalidCodecKeys';
+  constructor(envVar: string, problem: string) {
+    super(`${envVar}: ${problem}; set it to id=<base64 of 32 random bytes>[,id=<key>...] (the first encrypts, all decrypt), e.g. ${envVar}=k1=$(openssl rand -base64 32)`, {
+      envVar,
+      fix: `export ${envVar}=k1=$(openssl rand -base64 32)`,
+    });
+    this.name = 'InvalidCodecKeysError';
+  }
+}
+
+/**
+ * A payload is encrypted with a key id that this process does not hold (or is not encrypted by our codec at all and
+ * no key is set here): no retry can fix it, only the key can.
+ */
+export class CodecKeyMissingError extends ProbeError {
+  readonly type = 'CodecKeyMissing';
+  constructor(envVar: string, keyId: string, held: string[], where: string) {
+    super(
+      held.length
+        ? `a payload is encrypted with key id "${keyId}", which ${envVar} does not hold ${where} (it holds ${held.map((h) => `"${h}"`).join(', ')}): add ${keyId}=<its key> to ${envVar} there`
+        : `a payload is encrypted with key id "${keyId}", but ${envVar} is not set ${where}: export ${envVar} with ${keyId}=<its key> there`,
+      { envVar, fix: `add ${keyId}=<its base64 key> to ${envVar} where the worker or CLI runs` },
+    );
+    this.name = 'CodecKeyMissingError';
+  }
+}
+
 /** The store could not be read or written for now (disk full, too many open files, a database down): retried. */
 export class StoreUnavailableError extends ProbeError {
   readonly type = 'StoreUnavailable';
@@ -279,6 +308,8 @@ export const ERROR_TYPES = {
   MissingStoreUrl: { behaviour: 'fatal', class: 'MissingStoreUrlError' },
   StoreAccessDenied: { behaviour: 'fatal', class: 'StoreAccessDeniedError' },
   StoreUnavailable: { behaviour: 'retry', class: 'StoreUnavailableError' },
+  InvalidCodecKeys: { behaviour: 'fatal', class: 'InvalidCodecKeysError' },
+  CodecKeyMissing: { behaviour: 'fatal', class: 'CodecKeyMissingError' },
   InternalError: { behaviour: 'fatal', class: 'InternalError' },
   ArmFailed: { behaviour: 'fatal', class: 'ArmFailedError' },
   ArmStopped: { behaviour: 'fatal', class: 'ArmStoppedError' },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { plainPayload } from '../codec';
 import { historyFromJSON } from './protojson';
 import type { temporal } from '@temporalio/proto';
 
@@ -48,7 +49,7 @@ function decodeInput(history: History): unknown[] {
   const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
   return payloads.map((p) => {
     try {
-      return defaultPayloadConverter.fromPayload(p as never);
+      return defaultPayloadConverter.fromPayload(plainPayload(p as never));
     } catch {
       return undefined;
     }

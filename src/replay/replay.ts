@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { NamedHistory } from './files';
 import { explainNondeterminism, renderNondeterminism, type NondeterminismReport } from './nondeterminism';
 
@@ -22,13 +23,14 @@ const quiet = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() 
 
 /**
  * Replays histories, each under its real workflow id, with the given workflow code, one at a time in one
- * replay worker; returns an outcome per history, in order. Does not throw for a failed replay.
+ * replay worker, decoding payloads with `dataConverter` (the payload codec of encrypted histories); returns an
+ * outcome per history, in order. Does not throw for a failed replay.
  */
-export async function replayHistories(items: NamedHistory[], code: WorkflowSource): Promise<ReplayOutcome[]> {
+export async function replayHistories(items: NamedHistory[], code: WorkflowSource, dataConverter?: DataConverter): Promise<ReplayOutcome[]> {
   const out: ReplayOutcome[] = [];
   const workflowBundle = 'workflowBundle' in code ? code.workflowBundle : await bundleWorkflowCode({ workflowsPath: code.workflowsPath, logger: quiet as never });
   const results = Worker.runReplayHistories(
-    { workflowBundle },
+    { workflowBundle, ...(dataConverter ? { dataConverter } : {}) },
     items.map((i) => ({ workflowId: i.workflowId, history: i.history })),
   );
   let n = 0;
