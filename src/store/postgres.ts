@@ -549,6 +549,8 @@ export class PostgresRunStore implements RunStore {
         this.heard = new Map();
         for (const { arm, kind, keys } of groups) {
           const idx = this.index(arm, kind);
+          // Only entries new to this process are news: one it put itself (its listeners were told then) or read
+          // already may come back as a notification when the listener reconnected just before the put's commit.
           const missing = [...keys].filter((k) => !idx.entries.has(k));
           if (missing.length > 0) {
             let rows: { key: string; body: unknown }[];
@@ -564,7 +566,7 @@ export class PostgresRunStore implements RunStore {
             }
             for (const r of rows) remember(idx, r.key, r.body);
           }
-          for (const key of keys) if (idx.entries.has(key)) for (const fn of this.listeners) fn(arm, kind, key);
+          for (const key of missing) if (idx.entries.has(key)) for (const fn of this.listeners) fn(arm, kind, key);
         }
       }
     } finally {

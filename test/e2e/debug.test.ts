@@ -148,7 +148,7 @@ test('an arm stuck on changed workflow code and a judge that retries: debug show
     const out = debug.stdout;
     expect(out).toContain(`run ${runId} (probeRun): RUNNING`);
     expect(out).toMatch(/workflow task failed at event \d+ \(\S+\): NON_DETERMINISTIC_ERROR/);
-    expect(out).toMatch(/at event 9 ActivityTaskScheduled/);
+    expect(out).toMatch(/at event 13 ActivityTaskScheduled/);
     expect(out).toMatch(/expected \(recorded in history\): ScheduleActivityTask generate, activity id '\S+#1'/);
     // Judging ahead, the first task schedules generation and judge batches; reversed, the last of them comes first.
     expect(out).toMatch(/produced \(current code\): +ScheduleActivityTask, activity id '\S+#[2-9]'/);
@@ -157,7 +157,7 @@ test('an arm stuck on changed workflow code and a judge that retries: debug show
     expect(out).toContain('503');
     expect(out).toContain(`thought-probe replay --run ${runId}`);
     expect(out).toContain(`curl ${sim.url}/models`);
-    // The code diverges at event 9 (after the two patch markers and their search attributes), so the reset goes to the
+    // The code diverges at event 13 (after the four patch markers and their search attributes), so the reset goes to the
     // workflow task completed just before it.
     const reset = /^\s*(temporal workflow reset .*)$/m.exec(out)?.[1];
     expect(reset).toBe(`temporal workflow reset --workflow-id ${armId} --event-id 4 --reason 'workflow code changed'`);

@@ -16,6 +16,8 @@ export async function probeArm(input: ProbeArmInput): Promise<void> {
   // As the real probeArm does first, so that the variant differs only in the order of its batches.
   const lending = patched('judge-lending-v1');
   const ahead = patched('judge-ahead-v1');
+  patched('arm-chunks-v1');
+  patched('progress-spacing-v1');
   const scheduler = new ArmScheduler({
     judgeLending: lending,
     judgeAhead: ahead,
