@@ -125,12 +125,15 @@ test('the worker serves the SDK runtime metrics and per-endpoint request counts 
   expect(sum(samples, 'thought_probe_requests_total', judge)).toBe(stats['qwen-judge']!.requests);
   expect(sum(samples, 'thought_probe_requests_total', { ...judge, outcome: 'rate_limited' })).toBe(2);
   expect(sum(samples, 'thought_probe_requests_total', { ...judge, outcome: 'invalid_judgment' })).toBe(4);
-  expect(sum(samples, 'thought_probe_requests_total', { ...judge, outcome: 'ok' })).toBe(plan.judgments);
-  expect(stats['qwen-judge']!.requests).toBe(plan.judgments + 2 + 4);
-  expect(sum(samples, 'thought_probe_requests_total', { outcome: 'fatal' })).toBe(0);
-  // The records agree: each invalid answer was asked again, so judge attempts exceed the records by exactly 4.
+  // Which samples meet the 4 invalid answers depends on timing: one whose retry is invalid too ends invalid.
   const records = readFileSync(result.artifacts.samples, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { judge: { attempts: number; valid: boolean } });
-  expect(records.reduce((a, r) => a + r.judge.attempts, 0)).toBe(plan.judgments + 4);
+  const invalid = records.filter((r) => !r.judge.valid).length;
+  expect(invalid).toBeLessThanOrEqual(2);
+  expect(sum(samples, 'thought_probe_requests_total', { ...judge, outcome: 'ok' })).toBe(plan.judgments - invalid);
+  expect(stats['qwen-judge']!.requests).toBe(plan.judgments - invalid + 2 + 4);
+  expect(sum(samples, 'thought_probe_requests_total', { outcome: 'fatal' })).toBe(0);
+  // The records agree: every judge call that was answered is an attempt of a record.
+  expect(records.reduce((a, r) => a + r.judge.attempts, 0)).toBe(plan.judgments - invalid + 4);
   // The latency histogram has one observation per request; the caps are the config's.
   expect(sum(samples, 'thought_probe_request_duration_seconds_count', arm)).toBe(stats.think_base!.requests);
   expect(sum(samples, 'thought_probe_request_duration_seconds_count', judge)).toBe(stats['qwen-judge']!.requests);
