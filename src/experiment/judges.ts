@@ -1,20 +1,14 @@
 // Judge sensitivity (EXPERIMENT.md): how far a run's rewards depend on its judge, from the judgments records keep
 // when a suffix is judged more than once (`judge.repeats`) or by more judges (`judges`).
 import { cohenKappa, repeatAgreement, type Judgment, type RepeatAgreement } from './agreement';
+import type { SampleRecord } from './records';
 import { computeMetrics, scoreRecord, type SensitivityMetrics } from './metrics';
 
 /** The name the main judge goes by in summaries and reports. */
 export const MAIN_JUDGE = 'judge';
 
 /** What judge agreement reads of a record: the fields analysis relies on, and the judgments when there are several. */
-export interface JudgedRecord {
-  arm: string;
-  condition: string;
-  prefixId: string;
-  sample: number;
-  thought: string;
-  suffix: string;
-  reward: 0 | 1 | null;
+export interface JudgedRecord extends Pick<SampleRecord, 'arm' | 'condition' | 'prefixId' | 'sample' | 'thought' | 'suffix' | 'reward'> {
   judgments?: Judgment[];
   judges?: Record<string, { reward: 0 | 1 | null; judgments: Judgment[] }>;
 }

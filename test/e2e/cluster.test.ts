@@ -15,7 +15,7 @@ import { startSimServer, type SimServer } from '../../src/sim';
 import { armWorkflowId, type ProbeRunResult } from '../../src/workflows/api';
 import { startCluster, type ClusterService, type TemporalCluster } from '../helpers/cluster';
 import { heldoutRows, simConfig, tempDir } from '../helpers/configs';
-import { planOf, type RunPlan } from '../helpers/fault-audit';
+import { planOf, type AuditRow, type RunPlan } from '../helpers/fault-audit';
 import { killHosts, startHost, type Host } from '../helpers/hosts';
 import { auditSamples, countEntryRows, requestsOf, type SamplesAudit } from '../helpers/store-audit';
 
@@ -32,18 +32,7 @@ let store: PgClient;
 const outDir = tempDir('tp-e2e-cluster-');
 
 /** One line of the table printed after the suite. */
-interface Row {
-  scenario: string;
-  injected: string;
-  arm: string;
-  judge: string;
-  records: string;
-  duplicates: number;
-  lost: number;
-  extra: string;
-  seconds: string;
-  status: 'pass' | 'FAIL';
-}
+type Row = AuditRow;
 const table: Row[] = [];
 
 async function connectStore(): Promise<PgClient> {

@@ -13,7 +13,7 @@ import type { RunConfig, RunConfigInput } from '../../src/config/schema';
 import { startSimServer, type FaultRule, type SimOptions, type SimServer, type SimStats } from '../../src/sim';
 import { probeRun } from '../../src/workflows';
 import type { ProbeRunResult } from '../../src/workflows/api';
-import { auditRun, planOf, storedEntries, type RunAudit, type RunPlan } from '../helpers/fault-audit';
+import { auditRun, planOf, storedEntries, type AuditRow, type RunAudit, type RunPlan } from '../helpers/fault-audit';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/fault-proxy';
 import { killWorkerProcesses, startWorkerProcess } from '../helpers/fault-worker';
 import { heldoutRows, simConfig } from '../helpers/configs';
@@ -27,19 +27,7 @@ let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;
 
 /** One line of the table printed after the suite: what was injected and what was counted. */
-interface Row {
-  scenario: string;
-  injected: string;
-  arm: string;
-  judge: string;
-  records: string;
-  duplicates: number;
-  invalid: number;
-  lost: number;
-  extra: string;
-  seconds: string;
-  status: 'pass' | 'FAIL';
-}
+type Row = AuditRow & { invalid: number };
 const table: Row[] = [];
 
 beforeAll(async () => {

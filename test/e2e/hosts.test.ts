@@ -28,7 +28,7 @@ import { closePostgresPools, postgresPool, PostgresRunStore } from '../../src/st
 import { armWorkflowId, type ProbeRunResult } from '../../src/workflows/api';
 import { heldoutRows, tempDir } from '../helpers/configs';
 import { CLI, HELDOUT, ROOT, cliEnv, writeConfig } from '../helpers/e2e-cli';
-import { planOf, type RunPlan } from '../helpers/fault-audit';
+import { planOf, type AuditRow, type RunPlan } from '../helpers/fault-audit';
 import { canIsolateHosts, checkUnshare, killHosts, startHost, tmpfsMountsOf, type Host } from '../helpers/hosts';
 import { usePostgres } from '../helpers/postgres';
 import { auditSamples, countEntryRows, countStore, readHistories, requestsOf, whoRan, type RunHistories, type SamplesAudit, type StoreCounts } from '../helpers/store-audit';
@@ -64,18 +64,7 @@ let pgClient: PgClient;
 const hosts: Record<string, Host> = {};
 
 /** One line of the table printed after the suite. */
-interface Row {
-  scenario: string;
-  injected: string;
-  arm: string;
-  judge: string;
-  records: string;
-  duplicates: number;
-  lost: number;
-  extra: string;
-  seconds: string;
-  status: 'pass' | 'FAIL';
-}
+type Row = AuditRow;
 const table: Row[] = [];
 
 beforeAll(async () => {

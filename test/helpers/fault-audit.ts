@@ -162,3 +162,19 @@ export function auditSamples(file: string, plan: RunPlan): SamplesAudit {
   out.unplanned = [...seen].filter((k) => !planned.has(k)).length;
   return out;
 }
+
+/** One line of the table a fault suite prints after it runs: what was injected and what was counted. */
+export interface AuditRow {
+  scenario: string;
+  injected: string;
+  arm: string;
+  judge: string;
+  records: string;
+  duplicates: number;
+  /** Invalid judgments, where the suite injects them. */
+  invalid?: number;
+  lost: number;
+  extra: string;
+  seconds: string;
+  status: 'pass' | 'FAIL';
+}
