@@ -15,7 +15,12 @@
 //        --store-latency-ms (default 200,1000,0; 0 gives calls/s), the worker's peak RSS and PostgreSQL's CPU per
 //        run, and a profile of the store's connection pool (statements by kind, their time, waits for a connection).
 //
-//   npm run bench                                  all four: (a) 200 ms, (a') 1000 ms, (c), (d)
+//   (f)  the wide shapes (bench/wide.ts): thought-probe on its own `thought-probe worker` process beside a plain
+//        non-streaming fetch pool and the streaming plain runner, caps 128/256 at 1000 ms, 64/128 at 500 ms, 16/32
+//        at 200 ms and zero latency, with each process's CPU; (g) fresh workers' start-up and first runs.
+//
+//   npm run bench                                  all: (a) 200 ms, (a') 1000 ms, (c), (d), (f), (g)
+//   npm run bench -- --wide [--shapes 128x256@1000,0] [--no-start-up] [--start-ups 3]   only (f) and (g)
 //   npm run bench -- --skip-scale                  all but (d)
 //   npm run bench -- --latency-ms 200              only the saturation at that latency (key saturation<L>)
 //   npm run bench -- --zero-latency                only (c)
@@ -68,6 +73,7 @@ import { createWorkers } from '../src/workers/worker';
 import { runPlain, type PlainResult } from './plain';
 import { runScale, SCALE_LIMITS, type ScaleResult } from './scale';
 import { parseStores, runStoreBench, storeSummaryLines, type StoreBenchResult } from './store';
+import { parseShapes, runWide, WIDE_SHAPES, wideSummaryLines } from './wide';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const f1 = (x: number) => x.toFixed(1);
@@ -310,7 +316,7 @@ type ZeroLatency = Awaited<ReturnType<typeof zeroLatency>>;
 const TARGETS = { probeOverBound: { 200: 1.1, 1000: 1.05 } as Record<number, number>, probeOverPlain: 1.0, callsPerSecond: 500 };
 
 /** One line per measurement: the figure, and the target next to it. */
-function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; scale?: ScaleResult; store?: StoreBenchResult }): string[] {
+function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; scale?: ScaleResult; store?: StoreBenchResult; wide?: Awaited<ReturnType<typeof runWide>> }): string[] {
   const lines: string[] = [];
   for (const s of parts.saturation) {
     const target = TARGETS.probeOverBound[s.latencyMs];
@@ -333,6 +339,7 @@ function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; sca
     );
   }
   if (parts.store) lines.push(...storeSummaryLines(parts.store));
+  if (parts.wide) lines.push(...wideSummaryLines(parts.wide));
   return lines;
 }
 
@@ -342,11 +349,13 @@ function summaryLines(parts: { saturation: SideBySide[]; zero?: ZeroLatency; sca
  * --fresh-worker each run creates and stops its own, as `npm run demo` does.
  */
 let benchWorkers: Worker[] | undefined;
+let benchRunning: Promise<void>[] = [];
 
 async function main(): Promise<void> {
   const runs = numArg('runs', 3);
   // --latency-ms, --zero-latency and --scale each pick a part; with none of them, every part runs.
-  const picked = flag('latency-ms') || flag('zero-latency') || flag('scale') || flag('store');
+  const picked = flag('latency-ms') || flag('zero-latency') || flag('scale') || flag('store') || flag('wide');
+  const wide = flag('wide') || !picked;
   const latencies = flag('latency-ms') ? [numArg('latency-ms', 200)] : picked ? [] : [200, 1000];
   const zero = flag('zero-latency') || !picked;
   const scale = (flag('scale') || !picked) && !flag('skip-scale');
@@ -365,7 +374,7 @@ async function main(): Promise<void> {
   if (server.started) say(`Temporal dev server started (pid ${server.pid}); it keeps running. Stop it with: kill ${server.pid}`);
   if (!flag('fresh-worker') && (latencies.length > 0 || zero || stores)) {
     benchWorkers = await createWorkers({ taskQueues: config.arms.map((a) => a.taskQueue) });
-    for (const w of benchWorkers) void w.run();
+    benchRunning = benchWorkers.map((w) => w.run());
   }
   const json: Record<string, unknown> = { date: new Date().toISOString(), argv: process.argv.slice(2), worker: benchWorkers ? 'long-lived, shared by the runs' : 'fresh per run' };
   const parts: Parameters<typeof summaryLines>[0] = { saturation: [] };
@@ -390,6 +399,22 @@ async function main(): Promise<void> {
     say(`store: ${stores.join(', ')}, ${runs} rounds at ${storeLatencies.join(', ')} ms`);
     parts.store = await runStoreBench({ configFile, stores, latencies: storeLatencies, runs, workers: benchWorkers, warmUp: !flag('no-warm-up'), ...(flag('store-pool-max') ? { poolMax: numArg('store-pool-max', 10) } : {}), cpuProfile: flag('store-cpu-profile'), onLatency: (r) => writeJson(Object.assign(json, { store: r })) });
     writeJson(Object.assign(json, { store: parts.store }));
+  }
+  if (wide) {
+    // The wide part runs thought-probe on its own worker process: the in-process one must not take its tasks.
+    benchWorkers?.forEach((w) => w.shutdown());
+    await Promise.all(benchRunning);
+    benchWorkers = undefined;
+    const shapes = flag('shapes') ? parseShapes(strArg('shapes', '')) : WIDE_SHAPES;
+    const workerArgs = strArg('worker-args', '').split(' ').filter(Boolean);
+    const nodeArgs = strArg('worker-node-args', '').split(' ').filter(Boolean);
+    say(`wide shapes: ${shapes.length}, ${runs} rounds each`);
+    parts.wide = await runWide({
+      config, shapes, runs, startUps: flag('no-start-up') ? 0 : numArg('start-ups', 3),
+      worker: { args: workerArgs, nodeArgs },
+      onPart: (w) => writeJson(Object.assign(json, { wide: w })),
+    });
+    writeJson(Object.assign(json, { wide: parts.wide }));
   }
   const summary = summaryLines(parts);
   writeJson(Object.assign(json, { summary }));

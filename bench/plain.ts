@@ -2,7 +2,7 @@
 // through the same openai client and the same experiment core, each endpoint behind a first-come-first-served
 // promise pool with the run's caps. No Temporal, no store, no retries. Not part of the test suite.
 import OpenAI from 'openai';
-import { streamText } from '../src/activities/stream';
+import { streamText, type SamplingParams } from '../src/activities/stream';
 import { pointAtSim } from '../src/cli/demo';
 import type { RunConfig } from '../src/config/schema';
 import { selectRows } from '../src/config/validate';
@@ -36,6 +36,32 @@ export interface PlainResult {
   /** Samples that failed (a request error; no retries here): their reward is null, as in thought-probe. */
   errors: { arm: string; prefixId: string; sample: number; condition: string; error: string }[];
   summary: Summary;
+}
+
+/**
+ * How a plain run talks to its servers: `stream`, through the openai client with streaming (thought-probe's own
+ * generation path, src/activities/stream.ts), or `fetch`, the simplest script a researcher would write: Node's
+ * global fetch, one non-streaming POST per call, the JSON answer parsed whole.
+ */
+export type PlainTransport = 'stream' | 'fetch';
+
+/** The fields of a non-streaming completions or chat answer a plain run reads. */
+interface FetchedAnswer {
+  choices?: { text?: string; message?: { content?: string }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  system_fingerprint?: string;
+}
+
+/** One non-streaming call by plain fetch: the body of a completions (`prompt`) or chat (`messages`) request. */
+async function fetchJson(baseURL: string, apiKey: string, path: 'completions' | 'chat/completions', body: object, timeoutMs: number): Promise<FetchedAnswer> {
+  const res = await fetch(`${baseURL.replace(/\/+$/, '')}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+  return (await res.json()) as FetchedAnswer;
 }
 
 /** A first-come-first-served pool: at most `cap` tasks run at once, the others wait in arrival order. */
@@ -81,7 +107,8 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
  * donor's, blank and generic at once) and a judgment per suffix, as thought-probe would, with `simUrl` (when
  * given) taking the place of every arm's and the judge's baseURL. Returns the makespan, counts and summary.
  */
-export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId?: string }): Promise<PlainResult> {
+export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId?: string; transport?: PlainTransport }): Promise<PlainResult> {
+  const transport = opts.transport ?? 'stream';
   const config = opts.simUrl ? pointAtSim(opts.config, opts.simUrl) : opts.config;
   const runId = opts.runId ?? `plain-${config.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
   const rows = selectRows(config);
@@ -91,16 +118,28 @@ export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId
   const stallMs = g.stallTimeoutSeconds * 1000;
   // As clientFor: one client per endpoint, no client retries, the request timeout of the config.
   const clients = new Map<string, OpenAI>();
+  const keyOf = (baseURL: string, apiKeyEnv: string | undefined) => {
+    const apiKey = apiKeyEnv ? process.env[apiKeyEnv] : 'not-needed';
+    if (!apiKey) throw new Error(`environment variable ${apiKeyEnv} (apiKeyEnv for ${baseURL}) is not set`);
+    return apiKey;
+  };
   const clientOf = (baseURL: string, apiKeyEnv: string | undefined) => {
     const key = `${baseURL}\u0000${apiKeyEnv ?? ''}`;
     let c = clients.get(key);
     if (!c) {
-      const apiKey = apiKeyEnv ? process.env[apiKeyEnv] : 'not-needed';
-      if (!apiKey) throw new Error(`environment variable ${apiKeyEnv} (apiKeyEnv for ${baseURL}) is not set`);
-      c = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: timeoutMs });
+      c = new OpenAI({ baseURL, apiKey: keyOf(baseURL, apiKeyEnv), maxRetries: 0, timeout: timeoutMs });
       clients.set(key, c);
     }
     return c;
+  };
+  // One generation: streamed through the openai client, or one plain fetch.
+  const generateText = async (arm: RunConfig['arms'][number], client: OpenAI, prompt: string, p: SamplingParams): Promise<{ text: string; finishReason: string | null; simulated: boolean }> => {
+    if (transport === 'stream') return streamText(client, config.prompt.mode, arm.model, prompt, p, never(), stallMs);
+    const common = { model: arm.model, max_tokens: p.maxTokens, temperature: p.temperature, top_p: p.topP, seed: p.seed, ...(p.stop ? { stop: p.stop } : {}) };
+    const chat = config.prompt.mode === 'chat';
+    const a = await fetchJson(arm.baseURL, keyOf(arm.baseURL, arm.apiKeyEnv), chat ? 'chat/completions' : 'completions', chat ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt }, timeoutMs);
+    const c = a.choices?.[0];
+    return { text: (chat ? c?.message?.content : c?.text) ?? '', finishReason: c?.finish_reason ?? null, simulated: a.system_fingerprint === 'thought-probe-sim' };
   };
   const judgeClient = clientOf(j.baseURL, j.apiKeyEnv);
   // streamText links a cancel signal per request; nothing here cancels, so each request gets its own idle one.
@@ -138,14 +177,15 @@ export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId
           for (let attempt = 0; r === null && attempt <= j.invalidRetries; attempt++) {
             requests.judge++;
             requests.total++;
-            const res = await judgeClient.chat.completions.create({
+            const body = {
               model: j.model,
-              messages: [{ role: 'user', content }],
+              messages: [{ role: 'user' as const, content }],
               temperature: j.temperature,
               top_p: j.topP,
               max_tokens: j.maxTokens,
               seed: requestSeed(config.seed, arm.name, row.id, sample, 'judge', condition, attempt),
-            });
+            };
+            const res = transport === 'stream' ? await judgeClient.chat.completions.create(body) : await fetchJson(j.baseURL, keyOf(j.baseURL, j.apiKeyEnv), 'chat/completions', body, timeoutMs);
             if (res.system_fingerprint === 'thought-probe-sim') simulated = true;
             r = parseJudgeScore(res.choices?.[0]?.message?.content ?? '', j.scorePattern);
           }
@@ -164,10 +204,10 @@ export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId
         const out = await pool.run(() => {
           counts.suffix++;
           requests.total++;
-          return streamText(client, config.prompt.mode, arm.model, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
+          return generateText(arm, client, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
             maxTokens: g.suffixMaxTokens, temperature: g.temperature, topP: g.topP,
             seed: requestSeed(config.seed, arm.name, row.id, sample, 'suffix', condition),
-          }, never(), stallMs);
+          });
         });
         simulated ||= out.simulated;
         suffix = cleanSuffix(out.text);
@@ -184,10 +224,10 @@ export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId
         const out = await pool.run(() => {
           counts.thought++;
           requests.total++;
-          return streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
+          return generateText(arm, client, thoughtPrompt(config.prompt.thought, row.prefix), {
             maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
             seed: requestSeed(config.seed, arm.name, row.id, sample, 'thought'),
-          }, never(), stallMs);
+          });
         });
         simulated ||= out.simulated;
         t = extractThought(out.text, out.finishReason);

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { MissingApiKeyError } from '../errors';
 import type { Endpoint } from './classify';
+import { modelFetch } from './http';
 
 // A long-lived worker may meet many endpoints (a new simulated server per benchmark run): it keeps the newest.
 const MAX_CLIENTS = 32;
@@ -29,7 +30,7 @@ export class ModelClients {
         if (!v) throw new MissingApiKeyError(apiKeyEnv, { role: ep.role, baseURL: ep.baseURL, model: ep.model }, this.worker, ep.field);
         apiKey = v;
       }
-      c = new OpenAI({ baseURL: ep.baseURL, apiKey, maxRetries: 0, timeout: timeoutMs });
+      c = new OpenAI({ baseURL: ep.baseURL, apiKey, maxRetries: 0, timeout: timeoutMs, fetch: modelFetch(this.env) });
       this.clients.set(key, c);
       if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value!);
     }
