@@ -1,6 +1,7 @@
 // A plain in-process runner of the experiment, the baseline for thought-probe's schedule: the same model calls
 // through the same openai client and the same experiment core, each endpoint behind a first-come-first-served
-// promise pool with the run's caps. No Temporal, no store, no retries. Not part of the test suite.
+// promise pool with the run's caps. No Temporal, no store, no retries. With transport `fetch` it is the simplest
+// script a researcher would write instead: plain non-streaming fetch calls. Not part of the test suite.
 import OpenAI from 'openai';
 import { streamText, type SamplingParams } from '../src/activities/stream';
 import { pointAtSim } from '../src/cli/demo';
