@@ -248,7 +248,8 @@ test('the 10x run: paging through every sample in the browser gives samples.json
       expect(await page.locator('#page-of').first().textContent()).toBe(`page ${p} of 21`);
       seen.push(...(await rowKeys(page)));
       if ((await page.locator('#page-next').count()) === 0) break;
-      await page.locator('#page-next').first().click();
+      // The click returns once the next page starts to arrive: its rows are read only after it has loaded whole.
+      await Promise.all([page.waitForURL((u) => u.searchParams.get('page') === String(p + 1), { waitUntil: 'load' }), page.locator('#page-next').first().click()]);
     }
     expect(seen).toHaveLength(big.length);
     expect(seen).toEqual(big.map(key));
