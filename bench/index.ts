@@ -21,6 +21,7 @@
 //
 //   npm run bench                                  all: (a) 200 ms, (a') 1000 ms, (c), (d), (f), (g)
 //   npm run bench -- --wide [--shapes 128x256@1000,0] [--no-start-up] [--start-ups 3]   only (f) and (g)
+//                    [--probe-also generation.stream=always]  a thought-probe runner with that config key changed
 //   npm run bench -- --skip-scale                  all but (d)
 //   npm run bench -- --latency-ms 200              only the saturation at that latency (key saturation<L>)
 //   npm run bench -- --zero-latency                only (c)
@@ -73,7 +74,7 @@ import { createWorkers } from '../src/workers/worker';
 import { runPlain, type PlainResult } from './plain';
 import { runScale, SCALE_LIMITS, type ScaleResult } from './scale';
 import { parseStores, runStoreBench, storeSummaryLines, type StoreBenchResult } from './store';
-import { parseShapes, runWide, WIDE_SHAPES, wideSummaryLines } from './wide';
+import { parseShapes, parseVariants, runWide, WIDE_SHAPES, wideSummaryLines } from './wide';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const f1 = (x: number) => x.toFixed(1);
@@ -412,6 +413,7 @@ async function main(): Promise<void> {
     parts.wide = await runWide({
       config, shapes, runs, startUps: flag('no-start-up') ? 0 : numArg('start-ups', 3),
       worker: { args: workerArgs, nodeArgs },
+      variants: parseVariants(strArg('probe-also', '')),
       onPart: (w) => writeJson(Object.assign(json, { wide: w })),
     });
     writeJson(Object.assign(json, { wide: parts.wide }));

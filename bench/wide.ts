@@ -11,7 +11,9 @@
 //   npm run bench -- --wide --shapes 128x256@1000,0   only some shapes (caps per arm x judge @ latency ms)
 //   npm run bench -- --wide --no-start-up         the shapes without the start-up part
 //   options: --runs 3, --start-ups 3, --worker-args "…" (extra arguments of `thought-probe worker`),
-//            --worker-node-args "…" (node's arguments for the worker, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+//            --worker-node-args "…" (node's arguments for the worker, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof),
+//            --probe-also generation.stream=always[,key=value…]  one more thought-probe runner per setting, its run
+//            config changed so, in the same rounds (one change measured side by side with today's default)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -171,8 +173,37 @@ export async function measurePlainRun(config: RunConfig, latencyMs: number, tran
   }
 }
 
-type Runner = 'thought-probe' | 'fetch pool' | 'stream pool';
+/** The three runners of every shape; a probe variant is named `thought-probe <key>=<value>`. */
+type Runner = string;
 const RUNNERS: Runner[] = ['thought-probe', 'fetch pool', 'stream pool'];
+
+/** A thought-probe runner whose run config differs in one dotted key (e.g. generation.stream=always). */
+export interface ProbeVariant {
+  name: string;
+  path: string[];
+  value: unknown;
+}
+
+export function parseVariants(s: string): ProbeVariant[] {
+  return s.split(',').filter((x) => x.trim()).map((x) => {
+    const m = /^([A-Za-z][\w.]*)=(.*)$/.exec(x.trim());
+    if (!m) throw new Error(`--probe-also: "${x}" is not <dotted.config.key>=<value>`);
+    let value: unknown = m[2];
+    try {
+      value = JSON.parse(m[2]!);
+    } catch {
+      // a bare word is a string
+    }
+    return { name: `thought-probe ${m[1]}=${m[2]}`, path: m[1]!.split('.'), value };
+  });
+}
+
+/** The config with a variant's key set. */
+export function withVariant(config: RunConfig, v: ProbeVariant): RunConfig {
+  const set = (o: Record<string, unknown>, path: string[]): Record<string, unknown> =>
+    path.length === 1 ? { ...o, [path[0]!]: v.value } : { ...o, [path[0]!]: set((o[path[0]!] as Record<string, unknown>) ?? {}, path.slice(1)) };
+  return set(config as unknown as Record<string, unknown>, v.path) as unknown as RunConfig;
+}
 
 export interface ShapeResult {
   shape: WideShape;
@@ -180,36 +211,44 @@ export interface ShapeResult {
   lowerBoundSeconds: number;
   rounds: { order: Runner[]; runs: Record<Runner, Omit<Measured, 'summary'>>; sameScience: boolean }[];
   medians: Record<Runner, { seconds: number; callsPerSecond: number; cpu: Record<keyof Omit<ProcessCpu, 'wallSeconds'>, number | null> }>;
+  /** Each probe variant's median over the fetch pool's, beside the default's. */
+  variants?: { name: string; seconds: number; overFetch: number; workerCpu: number | null }[];
   ratios: { probeOverFetch: number; probeOverFetchPerRound: number[]; probeOverBound: number; fetchOverBound: number; streamOverFetch: number; callsPerSecondShare: number };
   target: string;
   met: boolean | null;
 }
 
 /** Runs one shape: `runs` rounds of the three runners, the order rotating each round. */
-export async function runShape(base: RunConfig, shape: WideShape, runs: number, worker: WorkerProcess): Promise<ShapeResult> {
+export async function runShape(base: RunConfig, shape: WideShape, runs: number, worker: WorkerProcess, variants: ProbeVariant[] = []): Promise<ShapeResult> {
   const config = widen(base, shape);
+  const runners = [...RUNNERS, ...variants.map((v) => v.name)];
   const planned = plannedCalls(config).total;
   const bound = lowerBound(config, shape.latencyMs).seconds;
   say(`shape ${shapeName(shape)}: ${planned} calls, lower bound ${f1(bound)} s`);
   const rounds: ShapeResult['rounds'] = [];
   for (let i = 0; i < runs; i++) {
-    const order = RUNNERS.map((_, k) => RUNNERS[(k + i) % RUNNERS.length]!);
-    const got: Partial<Record<Runner, Measured>> = {};
+    const order = runners.map((_, k) => runners[(k + i) % runners.length]!);
+    const got: Record<Runner, Measured> = {};
     for (const who of order) {
-      got[who] = who === 'thought-probe' ? await measureProbeRun(config, shape.latencyMs, worker) : await measurePlainRun(config, shape.latencyMs, who === 'fetch pool' ? 'fetch' : 'stream');
+      const variant = variants.find((v) => v.name === who);
+      got[who] =
+        who === 'thought-probe' || variant
+          ? await measureProbeRun(variant ? withVariant(config, variant) : config, shape.latencyMs, worker)
+          : await measurePlainRun(config, shape.latencyMs, who === 'fetch pool' ? 'fetch' : 'stream');
       say(`  round ${i + 1}/${runs} ${who}: ${f2(got[who].seconds)} s, ${got[who].calls} calls`);
     }
-    const same = sameScience(got['thought-probe']!.summary, got['fetch pool']!.summary).equal && sameScience(got['fetch pool']!.summary, got['stream pool']!.summary).equal;
-    if (!same) say(`  the summaries differ: ${sameScience(got['thought-probe']!.summary, got['fetch pool']!.summary).firstDifference ?? sameScience(got['fetch pool']!.summary, got['stream pool']!.summary).firstDifference}`);
+    const diffs = runners.slice(1).map((r) => sameScience(got['thought-probe']!.summary, got[r]!.summary)).filter((d) => !d.equal);
+    const same = diffs.length === 0;
+    if (!same) say(`  the summaries differ: ${diffs[0]!.firstDifference}`);
     const strip = ({ summary: _s, ...m }: Measured) => m;
-    rounds.push({ order, runs: { 'thought-probe': strip(got['thought-probe']!), 'fetch pool': strip(got['fetch pool']!), 'stream pool': strip(got['stream pool']!) }, sameScience: same });
+    rounds.push({ order, runs: Object.fromEntries(runners.map((r) => [r, strip(got[r]!)])), sameScience: same });
   }
   const med = (r: Runner, pick: (m: Omit<Measured, 'summary'>) => number | null) => {
     const xs = rounds.map((x) => pick(x.runs[r]));
     return xs.some((x) => x === null) ? null : median(xs as number[]);
   };
   const medians = Object.fromEntries(
-    RUNNERS.map((r) => [
+    runners.map((r) => [
       r,
       {
         seconds: med(r, (m) => m.seconds)!,
@@ -231,7 +270,8 @@ export async function runShape(base: RunConfig, shape: WideShape, runs: number, 
   const t = WIDE_TARGETS.probeOverFetch[shape.latencyMs];
   const target = shape.latencyMs === 0 ? `calls/s ≥ ${WIDE_TARGETS.zeroLatencyShare} × the fetch pool's` : t !== undefined ? `≤ ${f2(t)} × the fetch pool` : 'none set';
   const met = shape.latencyMs === 0 ? ratios.callsPerSecondShare >= WIDE_TARGETS.zeroLatencyShare : t !== undefined ? ratios.probeOverFetch <= t : null;
-  return { shape, plannedCalls: planned, lowerBoundSeconds: bound, rounds, medians, ratios, target, met };
+  const vs = variants.map((v) => ({ name: v.name, seconds: medians[v.name]!.seconds, overFetch: medians[v.name]!.seconds / q.seconds, workerCpu: medians[v.name]!.cpu.worker, callsPerSecond: medians[v.name]!.callsPerSecond }));
+  return { shape, plannedCalls: planned, lowerBoundSeconds: bound, rounds, medians, ratios, target, met, ...(vs.length ? { variants: vs } : {}) };
 }
 
 /** The markdown table of the shapes. */
@@ -248,9 +288,15 @@ export function shapeTable(results: ShapeResult[]): string {
       `| ${shapeName(r.shape)} | ${f1(r.lowerBoundSeconds)} | ${f2(p.seconds)} | ${f2(q.seconds)} | ${f2(r.medians['stream pool'].seconds)} | ${f2(r.ratios.probeOverFetch)} (${r.ratios.probeOverFetchPerRound.map(f2).join(', ')}) | ${f2(r.ratios.probeOverBound)} | ${f2(r.ratios.fetchOverBound)} | ${Math.round(p.callsPerSecond)} · ${Math.round(q.callsPerSecond)} | ${cpu(p.cpu.worker)} · ${cpu(p.cpu.temporal)} · ${cpu(p.cpu.sim)} · ${cpu(p.cpu.bench)} | ${cpu(q.cpu.bench)} · ${cpu(q.cpu.sim)} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : 'no'} |`,
     );
   }
-  lines.push('', `medians of ${results[0]?.rounds.length ?? 0} rounds; each round runs the three in rotating order; CPU is each process's over the run's timed window`);
+  for (const r of results) {
+    for (const v of r.variants ?? []) {
+      const p = r.medians['thought-probe']!;
+      lines.push(`| ${shapeName(r.shape)}, ${v.name} | | ${f2(v.seconds)} | | | ${f2(v.overFetch)} (default ${f2(r.ratios.probeOverFetch)}) | | | ${Math.round(r.medians[v.name]!.callsPerSecond)} (default ${Math.round(p.callsPerSecond)}) | worker ${cpu(v.workerCpu)} (default ${cpu(p.cpu.worker)}) | | | |`);
+    }
+  }
+  lines.push('', `medians of ${results[0]?.rounds.length ?? 0} rounds; each round runs the runners in rotating order; CPU is each process's over the run's timed window`);
   if (results.some((r) => r.rounds.some((x) => !x.sameScience))) lines.push('WARNING: the summaries differed between runners in some round');
-  else lines.push('summaries equal between the three runners in every round');
+  else lines.push('summaries equal between the runners in every round');
   return `${lines.join('\n')}\n`;
 }
 
@@ -290,7 +336,7 @@ export function startUpTable(s: StartUpResult): string {
 }
 
 /** The wide part of `npm run bench`: the shapes on one long-lived worker process, then fresh workers' start-up. */
-export async function runWide(opts: { config: RunConfig; shapes: WideShape[]; runs: number; startUps: number; worker: WorkerSpawnOptions; onPart?: (part: object) => void }) {
+export async function runWide(opts: { config: RunConfig; shapes: WideShape[]; runs: number; startUps: number; worker: WorkerSpawnOptions; variants?: ProbeVariant[]; onPart?: (part: object) => void }) {
   const out: { date: string; machine: string; shapes: ShapeResult[]; startUp?: StartUpResult; workerStartMs?: number } = {
     date: new Date().toISOString(),
     machine: `${cpus().length} cores (shared)`,
@@ -305,7 +351,7 @@ export async function runWide(opts: { config: RunConfig; shapes: WideShape[]; ru
       say('warm-up run (untimed)');
       await measureProbeRun(widen(opts.config, WIDE_SHAPES[2]!), 0, worker);
       for (const s of opts.shapes) {
-        out.shapes.push(await runShape(opts.config, s, opts.runs, worker));
+        out.shapes.push(await runShape(opts.config, s, opts.runs, worker, opts.variants));
         opts.onPart?.(out);
       }
     } finally {
@@ -330,6 +376,7 @@ export function wideSummaryLines(w: Awaited<ReturnType<typeof runWide>>): string
       ? `(f) zero latency ${r.shape.armCap}/${r.shape.judgeCap}: thought-probe ${Math.round(r.medians['thought-probe'].callsPerSecond)} calls/s, fetch pool ${Math.round(r.medians['fetch pool'].callsPerSecond)} = ${f2(r.ratios.callsPerSecondShare)} (target ≥ ${WIDE_TARGETS.zeroLatencyShare}) ${r.met ? 'met' : 'not met'}`
       : `(f) ${shapeName(r.shape)}: thought-probe / fetch pool ${f2(r.ratios.probeOverFetch)} (per round ${r.ratios.probeOverFetchPerRound.map(f2).join(', ')}; target ${r.target}${r.met === null ? '' : r.met ? ', met' : ', not met'}); / bound ${f2(r.ratios.probeOverBound)}, fetch pool / bound ${f2(r.ratios.fetchOverBound)}`,
   );
+  for (const r of w.shapes) for (const v of r.variants ?? []) lines.push(`(f) ${shapeName(r.shape)}, ${v.name}: / fetch pool ${f2(v.overFetch)} beside the default's ${f2(r.ratios.probeOverFetch)}`);
   if (w.startUp) lines.push(`(g) fresh worker: polling after ${w.startUp.medians.startMs} ms; first run ${f2(w.startUp.medians.firstRunSeconds)} s, second ${f2(w.startUp.medians.secondRunSeconds)} s (${shapeName(w.startUp.shape)})`);
   return lines;
 }

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { MissingApiKeyError } from '../errors';
 import type { Endpoint } from './classify';
 import { modelFetch } from './http';
+import { StreamChoice } from './stream';
 
 // A long-lived worker may meet many endpoints (a new simulated server per benchmark run): it keeps the newest.
 const MAX_CLIENTS = 32;
@@ -12,6 +13,8 @@ const MAX_CLIENTS = 32;
  */
 export class ModelClients {
   private readonly clients = new Map<string, OpenAI>();
+  /** Whether each endpoint's next generation streams (learned from its calls on this worker). */
+  readonly streaming = new StreamChoice();
 
   constructor(
     /** The worker's identity, named when a key is missing. */

@@ -13,7 +13,7 @@ import type { ActivityDeps } from './deps';
 import type { StoreRef } from '../store';
 import { runLanes } from './lanes';
 import { derivedThought } from './derived';
-import { streamText } from './stream';
+import type { SamplingParams } from './stream';
 
 /** Input of the generation activity: a batch of thought and suffix requests for one arm. */
 export interface GenerateInput {
@@ -73,6 +73,9 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
   const ep: Endpoint = { role: `arm ${arm.name}`, baseURL: arm.baseURL, model: arm.model, field: `arms[name=${arm.name}]` };
   const client = deps.clients.for(ep, arm.apiKeyEnv, g.requestTimeoutSeconds * 1000);
   deps.metrics.cap(ep, arm.maxConcurrency);
+  const paceKey = `${arm.baseURL}\u0000${arm.model}`;
+  const text = (prompt: string, p: SamplingParams, signal: AbortSignal) =>
+    callEndpoint(ep, () => deps.clients.streaming.generate(paceKey, g.stream ?? 'auto', client, config.prompt.mode, arm.model, prompt, p, signal, g.stallTimeoutSeconds * 1000), deps.metrics);
   // The items of a batch belong to this activity alone: one look at the store per batch finds what an earlier
   // attempt (or a killed worker) already made; per item, only memory is consulted. Only the batch's own keys are
   // read, so a worker holds what its batches need, not the run.
@@ -87,10 +90,10 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
       const key = thoughtKey(item.prefixId, item.sample);
       let entry = thoughts.get(key) ?? store.peek<ThoughtEntry>(arm.name, 'thoughts', key);
       if (!entry) {
-        const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, thoughtPrompt(config.prompt.thought, row.prefix), {
+        const out = await text(thoughtPrompt(config.prompt.thought, row.prefix), {
           maxTokens: g.thoughtMaxTokens, temperature: g.temperature, topP: g.topP, stop: [THOUGHT_STOP],
           seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'thought'),
-        }, signal, g.stallTimeoutSeconds * 1000), deps.metrics);
+        }, signal);
         const { thought, closedThought } = extractThought(out.text, out.finishReason);
         entry = await store.put<ThoughtEntry>(arm.name, 'thoughts', { key, prefixId: item.prefixId, sample: item.sample, thought, closedThought, simulated: out.simulated, ms: out.ms, usage: out.usage });
         deps.metrics.stored(arm.name, 'thoughts');
@@ -119,10 +122,10 @@ export const createGenerate = (deps: ActivityDeps) => async function generate(in
       } else if (condition === 'generic_thought') {
         thought = genericThoughtFor(config.genericThoughts, item.prefixIndex, item.sample);
       }
-      const out = await callEndpoint(ep, () => streamText(client, config.prompt.mode, arm.model, suffixPrompt(config.prompt.suffix, row.prefix, thought), {
+      const out = await text(suffixPrompt(config.prompt.suffix, row.prefix, thought), {
         maxTokens: g.suffixMaxTokens, temperature: g.temperature, topP: g.topP,
         seed: requestSeed(config.seed, arm.name, item.prefixId, item.sample, 'suffix', condition),
-      }, signal, g.stallTimeoutSeconds * 1000), deps.metrics);
+      }, signal);
       entry = await store.put<SuffixEntry>(arm.name, 'suffixes', {
         key, prefixId: item.prefixId, prefixIndex: item.prefixIndex, sample: item.sample, condition, ...(spec ? { intervention: spec.intervention } : {}),
         thought: thought.trim(), thoughtSource, closedThought,

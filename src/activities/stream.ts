@@ -9,21 +9,34 @@ export interface SamplingParams {
   stop?: string[];
 }
 
-/** What a streamed generation returned. */
+/** What a generation returned. */
 export interface Generated {
   text: string;
   finishReason: string | null;
   usage?: { promptTokens?: number; completionTokens?: number };
   simulated: boolean;
   ms: number;
+  /** Whether the text came as a stream (false: as one answer). */
+  streamed?: boolean;
 }
 
-/** A stream that went silent: headers sent, then nothing for too long. */
+/** A server that went silent: a stream with no token, or a whole answer not come, for too long. */
 export class StallError extends Error {
-  constructor(seconds: number) {
-    super(`stream stalled: no tokens for ${seconds}s`);
+  constructor(seconds: number, whole = false) {
+    super(whole ? `request stalled: no answer for ${seconds}s` : `stream stalled: no tokens for ${seconds}s`);
     this.name = 'StallError';
   }
+}
+
+function requestBody(model: string, p: SamplingParams) {
+  return {
+    model,
+    max_tokens: p.maxTokens,
+    temperature: p.temperature,
+    top_p: p.topP,
+    seed: p.seed,
+    ...(p.stop ? { stop: p.stop } : {}),
+  };
 }
 
 /**
@@ -50,16 +63,7 @@ export async function streamText(
     abort.abort(new StallError(stallMs / 1000));
   }, stallMs);
   const arm = () => timer.refresh();
-  const common = {
-    model,
-    max_tokens: p.maxTokens,
-    temperature: p.temperature,
-    top_p: p.topP,
-    seed: p.seed,
-    ...(p.stop ? { stop: p.stop } : {}),
-    stream: true as const,
-    stream_options: { include_usage: true },
-  };
+  const common = { ...requestBody(model, p), stream: true as const, stream_options: { include_usage: true } };
   let text = '';
   let finishReason: string | null = null;
   let usage: Generated['usage'];
@@ -97,5 +101,111 @@ export async function streamText(
   // The openai client ends an aborted stream quietly: a cut-short text must never pass for a finished one.
   if (stalled) throw new StallError(stallMs / 1000);
   if (abort.signal.aborted) throw cancel.reason ?? new Error('generation cancelled');
-  return { text, finishReason, usage, simulated, ms: Date.now() - started };
+  return { text, finishReason, usage, simulated, ms: Date.now() - started, streamed: true };
+}
+
+/**
+ * Generates text as one answer, without streaming. The same watchdog times the whole call: a server that has not
+ * answered after `stallMs` is given up on as stalled, exactly as a stream silent that long would be.
+ */
+export async function wholeText(
+  client: OpenAI,
+  mode: 'completions' | 'chat',
+  model: string,
+  prompt: string,
+  p: SamplingParams,
+  cancel: AbortSignal,
+  stallMs: number,
+): Promise<Generated> {
+  const started = Date.now();
+  const abort = new AbortController();
+  const onCancel = () => abort.abort(cancel.reason);
+  cancel.addEventListener('abort', onCancel);
+  let stalled = false;
+  const timer = setTimeout(() => {
+    stalled = true;
+    abort.abort(new StallError(stallMs / 1000, true));
+  }, stallMs);
+  const common = requestBody(model, p);
+  let text: string;
+  let finishReason: string | null;
+  let u: OpenAI.CompletionUsage | undefined;
+  let fingerprint: string | null | undefined;
+  try {
+    if (mode === 'completions') {
+      const r = await client.completions.create({ ...common, prompt }, { signal: abort.signal });
+      const c = r.choices?.[0];
+      [text, finishReason, u, fingerprint] = [c?.text ?? '', c?.finish_reason ?? null, r.usage, r.system_fingerprint];
+    } else {
+      const r = await client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }] }, { signal: abort.signal });
+      const c = r.choices?.[0];
+      [text, finishReason, u, fingerprint] = [c?.message?.content ?? '', c?.finish_reason ?? null, r.usage, r.system_fingerprint];
+    }
+  } catch (e) {
+    if (stalled) throw new StallError(stallMs / 1000, true);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    cancel.removeEventListener('abort', onCancel);
+  }
+  const usage = u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : undefined;
+  return { text, finishReason, usage, simulated: fingerprint === 'thought-probe-sim', ms: Date.now() - started, streamed: false };
+}
+
+/** How a run's generations travel: `auto` (see StreamChoice), always streamed, or always as one answer. */
+export type StreamSetting = 'auto' | 'always' | 'never';
+
+/**
+ * Whether an endpoint's next generation streams, decided per endpoint on one worker. Streaming exists so that a
+ * stall is noticed while a long answer is still arriving; a call that always ends well inside the stall timeout
+ * gains nothing from it and costs the client a parsed event per piece. So under `auto` an endpoint's calls stream
+ * until 16 have finished, then go as one answer (timed whole by the same watchdog) while the slowest of its last 64
+ * took under a third of the stall timeout, and stream again as soon as one is slower or stalls.
+ */
+export class StreamChoice {
+  static readonly WINDOW = 64;
+  static readonly LEARN = 16;
+  private readonly recent = new Map<string, { ms: number[]; next: number }>();
+
+  /** Whether the next call of `key` streams. */
+  streams(key: string, setting: StreamSetting, stallMs: number): boolean {
+    if (setting !== 'auto') return setting === 'always';
+    const r = this.recent.get(key);
+    if (!r || r.ms.length < StreamChoice.LEARN) return true;
+    let slowest = 0;
+    for (const ms of r.ms) if (ms > slowest) slowest = ms;
+    return slowest * 3 >= stallMs;
+  }
+
+  /** Records how long a finished call of `key` took (a stall counts as the whole timeout). */
+  observe(key: string, ms: number): void {
+    let r = this.recent.get(key);
+    if (!r) this.recent.set(key, (r = { ms: [], next: 0 }));
+    if (r.ms.length < StreamChoice.WINDOW) r.ms.push(ms);
+    else r.ms[r.next] = ms;
+    r.next = (r.next + 1) % StreamChoice.WINDOW;
+  }
+
+  /** One generation for `key`, streamed or whole as decided above, its time recorded. */
+  async generate(
+    key: string,
+    setting: StreamSetting,
+    client: OpenAI,
+    mode: 'completions' | 'chat',
+    model: string,
+    prompt: string,
+    p: SamplingParams,
+    cancel: AbortSignal,
+    stallMs: number,
+  ): Promise<Generated> {
+    const call = this.streams(key, setting, stallMs) ? streamText : wholeText;
+    try {
+      const out = await call(client, mode, model, prompt, p, cancel, stallMs);
+      this.observe(key, out.ms);
+      return out;
+    } catch (e) {
+      if (e instanceof StallError) this.observe(key, stallMs);
+      throw e;
+    }
+  }
 }

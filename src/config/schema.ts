@@ -177,6 +177,13 @@ const GenerationSchema = z.strictObject({
   suffixMaxTokens: z.number().int().positive().default(128),
   requestTimeoutSeconds: z.number().positive().default(300).describe('longest single model request'),
   stallTimeoutSeconds: z.number().positive().default(30).describe('a stream silent this long is retried'),
+  stream: z
+    .enum(['auto', 'always', 'never'])
+    .optional()
+    .describe(
+      'how generations travel: auto (the default) streams an endpoint\'s calls unless its recent ones all ended inside a third ' +
+        'of stallTimeoutSeconds, then asks for whole answers timed by the same stall timeout; always streams; never asks for whole answers',
+    ),
 });
 
 const BatchingSchema = z.strictObject({

@@ -57,7 +57,8 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
     if (!known.includes(name)) {
       return sendJson(res, 404, errorBody(`The model \`${name}\` does not exist.`, 'NotFoundError', 404));
     }
-    stats.begin(name);
+    const stream = body.stream === true;
+    stats.begin(name, stream);
     let settled = false;
     const settle = (ok: boolean) => {
       if (!settled) stats.end(name, ok);
@@ -65,7 +66,6 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
     };
     res.on('close', () => settle(false));
     const isJudge = name === judgeModel || Object.hasOwn(extraJudges, name);
-    const stream = body.stream === true;
     const messages = Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
     const promptText = api === 'chat' ? messages.map((m) => contentText(m.content)).join('\n') : contentText(Array.isArray(body.prompt) ? body.prompt[0] : body.prompt);
     const fault = faults.pick(name, isJudge, promptText);

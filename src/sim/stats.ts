@@ -16,13 +16,14 @@ export class StatsTracker {
   }
 
   private get(model: string): ModelStats {
-    return (this.models[model] ??= { requests: 0, completed: 0, errors: 0, inFlight: 0, peakConcurrent: 0 });
+    return (this.models[model] ??= { requests: 0, completed: 0, errors: 0, inFlight: 0, peakConcurrent: 0, streamed: 0 });
   }
 
   /** Records an arriving request; returns its per-model arrival number (1-based). */
-  begin(model: string): number {
+  begin(model: string, stream = false): number {
     const s = this.get(model);
     s.requests++;
+    if (stream) s.streamed++;
     s.inFlight++;
     s.peakConcurrent = Math.max(s.peakConcurrent, s.inFlight);
     return s.requests;

@@ -48,6 +48,8 @@ export interface ModelStats {
   errors: number;
   inFlight: number;
   peakConcurrent: number;
+  /** Of the requests, those that asked for a stream. */
+  streamed: number;
 }
 
 /** Server-wide counters; `simulated` is always true. */

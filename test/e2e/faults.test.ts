@@ -243,6 +243,26 @@ test('a stalled arm stream is abandoned after stallTimeoutSeconds and retried, f
   r.pass();
 }, 90_000);
 
+test('a server that stalls before answering a whole (unstreamed) generation is given up on at stallTimeoutSeconds too', async () => {
+  const o = await runScenario({
+    id: 'stall-whole',
+    faults: [{ kind: 'stall', model: 'think_base', count: 2 }],
+    config: (url, judgeUrl) => faultConfig(url, judgeUrl, { generation: { stallTimeoutSeconds: 2, stream: 'never' } }),
+  });
+  const r = report('3b arm whole-answer stall', 'stall on 2 think_base whole answers (stream: never), stallTimeoutSeconds 2', o);
+  const { audit: a, plan: p } = o;
+  expect(a.armStreamed).toBe(0);
+  expect(o.ms).toBeLessThan(30_000);
+  expect(a.slowGenerations(2000)).toEqual([]);
+  expect(a.armErrors).toBe(2);
+  expect(a.armRequests).toBe(p.armRequests + 2);
+  expect(a.armCompleted).toBe(p.armRequests);
+  expect(a.judgeRequests).toBe(p.judgeRequests);
+  expect(a.judgeErrors).toBe(0);
+  expectCompleteAndUnique(o);
+  r.pass();
+}, 90_000);
+
 test('a 429 with Retry-After on the judge: the same request is sent again no sooner than Retry-After', async () => {
   const retryAfterSeconds = 3;
   const o = await runScenario({

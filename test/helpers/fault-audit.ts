@@ -42,6 +42,8 @@ export interface RunAudit {
   armCompleted: number;
   /** Arm requests the sim counted as failed (injected faults, dropped connections). */
   armErrors: number;
+  /** Arm requests that asked for a stream (the rest asked for whole answers). */
+  armStreamed: number;
   judgeRequests: number;
   judgeCompleted: number;
   judgeErrors: number;
@@ -115,6 +117,7 @@ export function auditRun(config: RunConfig, plan: RunPlan, runDir: string, stats
     armRequests: arms.reduce((a, s) => a + s.requests, 0),
     armCompleted: arms.reduce((a, s) => a + s.completed, 0),
     armErrors: arms.reduce((a, s) => a + s.errors, 0),
+    armStreamed: arms.reduce((a, s) => a + (s.streamed ?? 0), 0),
     judgeRequests: judge.requests,
     judgeCompleted: judge.completed,
     judgeErrors: judge.errors,
