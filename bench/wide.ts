@@ -25,6 +25,8 @@ import type { RunConfig } from '../src/config/schema';
 import { cpuBetween, cpuMark, lowerBound, machineCores, median, plannedCalls, procCpuSeconds, root, sameScience, spawnSimFor, temporalServerPid, type CpuWindow } from './lib';
 import { runPlain, type PlainTransport } from './plain';
 import type { Summary } from '../src/experiment/summary';
+import type { SimStats } from '../src/sim';
+import { runTimeline, type RunTimeline } from './timeline';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const f1 = (x: number) => x.toFixed(1);
@@ -127,6 +129,15 @@ interface Measured {
   calls: number;
   cpu: ProcessCpu;
   summary: Summary;
+  /** Lane-seconds the simulated server was answering the arms' models and the judge (its requests' open time). */
+  busy: { arms: number; judge: number };
+  /** thought-probe only: the run's phases and held lane-seconds from its histories (read after the timing). */
+  timeline?: RunTimeline;
+}
+
+function busyOf(stats: SimStats, config: RunConfig): Measured['busy'] {
+  const sec = (m: string) => (stats.models[m]?.busyMs ?? 0) / 1000;
+  return { arms: config.arms.reduce((a, x) => a + sec(x.model), 0), judge: sec(config.judge.model) };
 }
 
 function processCpu(w: CpuWindow, worker: number | null): ProcessCpu {
@@ -151,7 +162,8 @@ export async function measureProbeRun(config: RunConfig, latencyMs: number, work
     const after = cpuMark(sim.child.pid, temporalPid);
     const w1 = procCpuSeconds(worker.child.pid!);
     const stats = await sim.stats();
-    return { seconds: ms / 1000, calls: stats.totalRequests, cpu: processCpu(cpuBetween(before, after, machineCores()), w0 === undefined || w1 === undefined ? null : w1 - w0), summary: result.summary };
+    const timeline = await runTimeline(client, runId, config.arms.map((a) => a.name));
+    return { seconds: ms / 1000, calls: stats.totalRequests, cpu: processCpu(cpuBetween(before, after, machineCores()), w0 === undefined || w1 === undefined ? null : w1 - w0), summary: result.summary, busy: busyOf(stats, config), timeline };
   } finally {
     await sim.stop();
   }
@@ -167,7 +179,7 @@ export async function measurePlainRun(config: RunConfig, latencyMs: number, tran
     const after = cpuMark(sim.child.pid, temporalPid);
     if (r.errors.length) say(`  plain ${transport}: ${r.errors.length} failed samples, first: ${r.errors[0]!.error}`);
     const stats = await sim.stats();
-    return { seconds: r.ms / 1000, calls: stats.totalRequests, cpu: processCpu(cpuBetween(before, after, machineCores()), null), summary: r.summary };
+    return { seconds: r.ms / 1000, calls: stats.totalRequests, cpu: processCpu(cpuBetween(before, after, machineCores()), null), summary: r.summary, busy: busyOf(stats, config) };
   } finally {
     await sim.stop();
   }
@@ -211,11 +223,46 @@ export interface ShapeResult {
   lowerBoundSeconds: number;
   rounds: { order: Runner[]; runs: Record<Runner, Omit<Measured, 'summary'>>; sameScience: boolean }[];
   medians: Record<Runner, { seconds: number; callsPerSecond: number; cpu: Record<keyof Omit<ProcessCpu, 'wallSeconds'>, number | null> }>;
+  /** Where thought-probe's time went (medians over its rounds), beside the fetch pool's lane use. */
+  where?: WhereTimeWent;
   /** Each probe variant's median over the fetch pool's, beside the default's. */
   variants?: { name: string; seconds: number; overFetch: number; workerCpu: number | null }[];
   ratios: { probeOverFetch: number; probeOverFetchPerRound: number[]; probeOverBound: number; fetchOverBound: number; streamOverFetch: number; callsPerSecondShare: number };
   target: string;
   met: boolean | null;
+}
+
+/** Medians of thought-probe's phases and lane use in one shape; lane-seconds are summed over the arms. */
+export interface WhereTimeWent {
+  startMs: number;
+  armEndMs: number;
+  artifactsMs: number;
+  closeMs: number;
+  workflowTasks: number;
+  activities: Record<string, number>;
+  /** Lane-seconds: what the caps allowed while the arms ran, what batches held, what the server was answering. */
+  arms: { cap: number; held: number; busy: number; fetchPoolBusy: number };
+  judge: { cap: number; held: number; busy: number; fetchPoolBusy: number };
+}
+
+function whereTimeWent(config: RunConfig, probe: Measured[], pool: Measured[]): WhereTimeWent | undefined {
+  const t = probe.map((m) => m.timeline).filter((x): x is RunTimeline => x !== undefined);
+  if (t.length === 0) return undefined;
+  const med = (f: (x: RunTimeline) => number) => median(t.map(f));
+  // What the caps allow while the arms run: from the first arm activity to the last arm's completion.
+  const armWindow = (x: RunTimeline) => (x.makespanMs - x.startMs - x.artifactsMs - x.closeMs) / 1000;
+  const armCaps = config.arms.reduce((a, x) => a + x.maxConcurrency, 0);
+  const types = [...new Set(t.flatMap((x) => Object.keys(x.activities)))];
+  return {
+    startMs: med((x) => x.startMs),
+    armEndMs: med((x) => x.armEndMs),
+    artifactsMs: med((x) => x.artifactsMs),
+    closeMs: med((x) => x.closeMs),
+    workflowTasks: med((x) => x.workflowTasks),
+    activities: Object.fromEntries(types.map((k) => [k, med((x) => x.activities[k] ?? 0)])),
+    arms: { cap: med((x) => armCaps * armWindow(x)), held: med((x) => x.heldLaneSeconds.generate ?? 0), busy: median(probe.map((m) => m.busy.arms)), fetchPoolBusy: median(pool.map((m) => m.busy.arms)) },
+    judge: { cap: med((x) => config.judge.maxConcurrency * armWindow(x)), held: med((x) => x.heldLaneSeconds.judge ?? 0), busy: median(probe.map((m) => m.busy.judge)), fetchPoolBusy: median(pool.map((m) => m.busy.judge)) },
+  };
 }
 
 /** Runs one shape: `runs` rounds of the three runners, the order rotating each round. */
@@ -226,6 +273,7 @@ export async function runShape(base: RunConfig, shape: WideShape, runs: number, 
   const bound = lowerBound(config, shape.latencyMs).seconds;
   say(`shape ${shapeName(shape)}: ${planned} calls, lower bound ${f1(bound)} s`);
   const rounds: ShapeResult['rounds'] = [];
+  const kept: { probe: Measured[]; pool: Measured[] } = { probe: [], pool: [] };
   for (let i = 0; i < runs; i++) {
     const order = runners.map((_, k) => runners[(k + i) % runners.length]!);
     const got: Record<Runner, Measured> = {};
@@ -240,7 +288,9 @@ export async function runShape(base: RunConfig, shape: WideShape, runs: number, 
     const diffs = runners.slice(1).map((r) => sameScience(got['thought-probe']!.summary, got[r]!.summary)).filter((d) => !d.equal);
     const same = diffs.length === 0;
     if (!same) say(`  the summaries differ: ${diffs[0]!.firstDifference}`);
-    const strip = ({ summary: _s, ...m }: Measured) => m;
+    kept.probe.push(got['thought-probe']!);
+    kept.pool.push(got['fetch pool']!);
+    const strip = ({ summary: _s, timeline: _t, ...m }: Measured) => m;
     rounds.push({ order, runs: Object.fromEntries(runners.map((r) => [r, strip(got[r]!)])), sameScience: same });
   }
   const med = (r: Runner, pick: (m: Omit<Measured, 'summary'>) => number | null) => {
@@ -271,7 +321,8 @@ export async function runShape(base: RunConfig, shape: WideShape, runs: number, 
   const target = shape.latencyMs === 0 ? `calls/s ≥ ${WIDE_TARGETS.zeroLatencyShare} × the fetch pool's` : t !== undefined ? `≤ ${f2(t)} × the fetch pool` : 'none set';
   const met = shape.latencyMs === 0 ? ratios.callsPerSecondShare >= WIDE_TARGETS.zeroLatencyShare : t !== undefined ? ratios.probeOverFetch <= t : null;
   const vs = variants.map((v) => ({ name: v.name, seconds: medians[v.name]!.seconds, overFetch: medians[v.name]!.seconds / q.seconds, workerCpu: medians[v.name]!.cpu.worker, callsPerSecond: medians[v.name]!.callsPerSecond }));
-  return { shape, plannedCalls: planned, lowerBoundSeconds: bound, rounds, medians, ratios, target, met, ...(vs.length ? { variants: vs } : {}) };
+  const where = whereTimeWent(config, kept.probe, kept.pool);
+  return { shape, plannedCalls: planned, lowerBoundSeconds: bound, rounds, medians, ratios, target, met, ...(where ? { where } : {}), ...(vs.length ? { variants: vs } : {}) };
 }
 
 /** The markdown table of the shapes. */
@@ -295,6 +346,21 @@ export function shapeTable(results: ShapeResult[]): string {
     }
   }
   lines.push('', `medians of ${results[0]?.rounds.length ?? 0} rounds; each round runs the runners in rotating order; CPU is each process's over the run's timed window`);
+  const w = results.filter((r) => r.where);
+  if (w.length) {
+    lines.push(
+      '',
+      "Where thought-probe's time went (medians; lane-seconds summed over the arms: what the caps allowed while the arms ran · what batches held · what the server was answering · the fetch pool's answering):",
+      '',
+      '| shape | run start to first activity (ms) | last activity to last arm done (ms) | writeArtifacts (ms) | rest of the close (ms) | workflow tasks | activities | arm lane-s cap · held · busy · pool | judge lane-s cap · held · busy · pool |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    );
+    for (const r of w) {
+      const x = r.where!;
+      const lane = (l: WhereTimeWent['arms']) => `${Math.round(l.cap)} · ${Math.round(l.held)} · ${Math.round(l.busy)} · ${Math.round(l.fetchPoolBusy)}`;
+      lines.push(`| ${shapeName(r.shape)} | ${Math.round(x.startMs)} | ${Math.round(x.armEndMs)} | ${Math.round(x.artifactsMs)} | ${Math.round(x.closeMs)} | ${Math.round(x.workflowTasks)} | ${Object.entries(x.activities).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} | ${lane(x.arms)} | ${lane(x.judge)} |`);
+    }
+  }
   if (results.some((r) => r.rounds.some((x) => !x.sameScience))) lines.push('WARNING: the summaries differed between runners in some round');
   else lines.push('summaries equal between the runners in every round');
   return `${lines.join('\n')}\n`;

@@ -59,9 +59,10 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
     }
     const stream = body.stream === true;
     stats.begin(name, stream);
+    const began = Date.now();
     let settled = false;
     const settle = (ok: boolean) => {
-      if (!settled) stats.end(name, ok);
+      if (!settled) stats.end(name, ok, Date.now() - began);
       settled = true;
     };
     res.on('close', () => settle(false));

@@ -16,7 +16,7 @@ export class StatsTracker {
   }
 
   private get(model: string): ModelStats {
-    return (this.models[model] ??= { requests: 0, completed: 0, errors: 0, inFlight: 0, peakConcurrent: 0, streamed: 0 });
+    return (this.models[model] ??= { requests: 0, completed: 0, errors: 0, inFlight: 0, peakConcurrent: 0, streamed: 0, busyMs: 0 });
   }
 
   /** Records an arriving request; returns its per-model arrival number (1-based). */
@@ -29,9 +29,10 @@ export class StatsTracker {
     return s.requests;
   }
 
-  /** Records the end of a request as completed or error. */
-  end(model: string, ok: boolean): void {
+  /** Records the end of a request as completed or error, and how long it was open. */
+  end(model: string, ok: boolean, ms = 0): void {
     const s = this.get(model);
+    s.busyMs += ms;
     s.inFlight = Math.max(0, s.inFlight - 1);
     if (ok) s.completed++;
     else s.errors++;

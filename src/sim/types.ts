@@ -50,6 +50,8 @@ export interface ModelStats {
   peakConcurrent: number;
   /** Of the requests, those that asked for a stream. */
   streamed: number;
+  /** Milliseconds the requests were open, summed (over a window, divided by its length: the mean concurrency). */
+  busyMs: number;
 }
 
 /** Server-wide counters; `simulated` is always true. */
