@@ -2,7 +2,8 @@
 // process, started before any timing and waited for until it polls; the run started through the Temporal client
 // and followed to its result) beside the simplest script a researcher would write (bench/plain.ts with
 // transport `fetch`: a promise pool per endpoint with the same caps, one plain non-streaming fetch per call) and
-// beside today's streaming plain runner, in alternating order, medians of --runs. Each run gets its own simulated
+// beside today's streaming plain runner, each plain run in a fresh process of its own (bench/plain-child.ts), in
+// alternating order, medians of --runs. Each run gets its own simulated
 // server in its own process. Per run: makespan, the servers' lower bound, CPU seconds of every process (the
 // worker, the Temporal server, the simulated endpoints, this process). Then the start-up of fresh workers: spawn to
 // "worker polling", the first run on it and the next one. Not part of the test suite.
@@ -15,15 +16,16 @@
 //            --probe-also generation.stream=always[,key=value…]  one more thought-probe runner per setting, its run
 //            config changed so, in the same rounds (one change measured side by side with today's default)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { follow } from '../src/cli/follow';
 import { pointAtSim } from '../src/cli/demo';
 import { startRun } from '../src/cli/run';
 import { connectClient } from '../src/cli/temporal';
 import type { RunConfig } from '../src/config/schema';
 import { cpuBetween, cpuMark, lowerBound, machineCores, median, plannedCalls, procCpuSeconds, root, sameScience, spawnSimFor, temporalServerPid, type CpuWindow } from './lib';
-import { runPlain, type PlainTransport } from './plain';
+import type { PlainTransport } from './plain';
 import type { Summary } from '../src/experiment/summary';
 import type { SimStats } from '../src/sim';
 import { runTimeline, type RunTimeline } from './timeline';
@@ -169,18 +171,33 @@ export async function measureProbeRun(config: RunConfig, latencyMs: number, work
   }
 }
 
-/** One plain run (in this process) against a fresh simulated server. */
+/** One plain run, in a process of its own (bench/plain-child.ts), against a fresh simulated server. */
 export async function measurePlainRun(config: RunConfig, latencyMs: number, transport: PlainTransport): Promise<Measured> {
   const sim = await spawnSimFor(config, latencyMs);
+  const dir = mkdtempSync(join(tmpdir(), 'tp-plain-'));
   try {
+    const file = join(dir, 'input.json');
+    writeFileSync(file, JSON.stringify({ config, simUrl: sim.url, transport }));
     const temporalPid = temporalServerPid();
     const before = cpuMark(sim.child.pid, temporalPid);
-    const r = await runPlain({ config, simUrl: sim.url, transport });
+    const out = await new Promise<string>((resolve, reject) => {
+      // The same node and loader flags as this process (tsx), so the child runs the TypeScript as it is.
+      const child = spawn(process.execPath, [...process.execArgv, join(root, 'bench/plain-child.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`the plain ${transport} run exited with code ${code}`))));
+    });
     const after = cpuMark(sim.child.pid, temporalPid);
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { ms: number; errors: { error: string }[]; summary: Summary; cpuSeconds: number };
     if (r.errors.length) say(`  plain ${transport}: ${r.errors.length} failed samples, first: ${r.errors[0]!.error}`);
     const stats = await sim.stats();
-    return { seconds: r.ms / 1000, calls: stats.totalRequests, cpu: processCpu(cpuBetween(before, after, machineCores()), null), summary: r.summary, busy: busyOf(stats, config) };
+    const cpu = processCpu(cpuBetween(before, after, machineCores()), null);
+    // The script's own CPU over its run (its start-up, outside the makespan, left out).
+    cpu.bench = r.cpuSeconds;
+    return { seconds: r.ms / 1000, calls: stats.totalRequests, cpu, summary: r.summary, busy: busyOf(stats, config) };
   } finally {
+    rmSync(dir, { recursive: true, force: true });
     await sim.stop();
   }
 }
