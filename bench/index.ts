@@ -414,6 +414,7 @@ async function main(): Promise<void> {
       config, shapes, runs, startUps: flag('no-start-up') ? 0 : numArg('start-ups', 3),
       worker: { args: workerArgs, nodeArgs },
       variants: parseVariants(strArg('probe-also', '')),
+      ...(flag('start-up-env') ? { startUpEnv: Object.fromEntries(strArg('start-up-env', '').split(',').map((kv) => kv.split('=') as [string, string])) } : {}),
       onPart: (w) => writeJson(Object.assign(json, { wide: w })),
     });
     writeJson(Object.assign(json, { wide: parts.wide }));

@@ -13,6 +13,7 @@
 //   npm run bench -- --wide --no-start-up         the shapes without the start-up part
 //   options: --runs 3, --start-ups 3, --worker-args "…" (extra arguments of `thought-probe worker`),
 //            --worker-node-args "…" (node's arguments for the worker, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof),
+//            --start-up-env THOUGHT_PROBE_WARM=0[,K=V…]  fresh workers with that environment too, alternating
 //            --probe-also generation.stream=always[,key=value…]  one more thought-probe runner per setting, its run
 //            config changed so, in the same rounds (one change measured side by side with today's default)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -387,39 +388,61 @@ export interface StartUpResult {
   rounds: { startMs: number; firstRunSeconds: number; secondRunSeconds: number; workerCpuFirst: number | null; workerCpuSecond: number | null }[];
   medians: { startMs: number; firstRunSeconds: number; secondRunSeconds: number };
   shape: WideShape;
+  /** Fresh workers started with `--start-up-env` added, alternating with the default ones in the same rounds. */
+  compared?: { env: Record<string, string>; rounds: StartUpResult['rounds']; medians: StartUpResult['medians'] };
 }
 
-/** Fresh workers: spawn to "worker polling", then the first run on each and a second one. */
-export async function runStartUp(base: RunConfig, shape: WideShape, runs: number, worker: WorkerSpawnOptions): Promise<StartUpResult> {
+async function freshWorkerRound(config: RunConfig, shape: WideShape, worker: WorkerSpawnOptions, label: string): Promise<StartUpResult['rounds'][number]> {
+  const w = await spawnWorker(worker);
+  try {
+    const first = await measureProbeRun(config, shape.latencyMs, w);
+    const second = await measureProbeRun(config, shape.latencyMs, w);
+    say(`  fresh worker${label}: polling after ${w.startMs} ms; first run ${f2(first.seconds)} s, second ${f2(second.seconds)} s`);
+    return { startMs: w.startMs, firstRunSeconds: first.seconds, secondRunSeconds: second.seconds, workerCpuFirst: first.cpu.worker, workerCpuSecond: second.cpu.worker };
+  } finally {
+    await w.stop();
+  }
+}
+
+const startUpMedians = (rounds: StartUpResult['rounds']): StartUpResult['medians'] => ({
+  startMs: median(rounds.map((r) => r.startMs)),
+  firstRunSeconds: median(rounds.map((r) => r.firstRunSeconds)),
+  secondRunSeconds: median(rounds.map((r) => r.secondRunSeconds)),
+});
+
+/** Fresh workers: spawn to "worker polling", then the first run on each and a second one (with `compareEnv`, each round also one worker with that environment, in alternating order). */
+export async function runStartUp(base: RunConfig, shape: WideShape, runs: number, worker: WorkerSpawnOptions, compareEnv?: Record<string, string>): Promise<StartUpResult> {
   const config = widen(base, shape);
   const rounds: StartUpResult['rounds'] = [];
+  const other: StartUpResult['rounds'] = [];
+  const otherLabel = compareEnv ? ` (${Object.entries(compareEnv).map(([k, v]) => `${k}=${v}`).join(' ')})` : '';
   for (let i = 0; i < runs; i++) {
-    const w = await spawnWorker(worker);
-    try {
-      const first = await measureProbeRun(config, shape.latencyMs, w);
-      const second = await measureProbeRun(config, shape.latencyMs, w);
-      rounds.push({ startMs: w.startMs, firstRunSeconds: first.seconds, secondRunSeconds: second.seconds, workerCpuFirst: first.cpu.worker, workerCpuSecond: second.cpu.worker });
-      say(`  fresh worker ${i + 1}/${runs}: polling after ${w.startMs} ms; first run ${f2(first.seconds)} s, second ${f2(second.seconds)} s`);
-    } finally {
-      await w.stop();
-    }
+    const plain = async () => rounds.push(await freshWorkerRound(config, shape, worker, ` ${i + 1}/${runs}`));
+    const changed = async () => other.push(await freshWorkerRound(config, shape, { ...worker, env: { ...worker.env, ...compareEnv } }, ` ${i + 1}/${runs}${otherLabel}`));
+    const order = !compareEnv ? [plain] : i % 2 === 0 ? [plain, changed] : [changed, plain];
+    for (const run of order) await run();
   }
-  return { shape, rounds, medians: { startMs: median(rounds.map((r) => r.startMs)), firstRunSeconds: median(rounds.map((r) => r.firstRunSeconds)), secondRunSeconds: median(rounds.map((r) => r.secondRunSeconds)) } };
+  return { shape, rounds, medians: startUpMedians(rounds), ...(compareEnv ? { compared: { env: compareEnv, rounds: other, medians: startUpMedians(other) } } : {}) };
 }
 
 export function startUpTable(s: StartUpResult): string {
+  const rows = (label: string, rs: StartUpResult['rounds'], m: StartUpResult['medians']) => [
+    `| spawn to "worker polling" (ms)${label} | ${rs.map((r) => r.startMs).join(', ')} | ${m.startMs} |`,
+    `| its first run (s)${label} | ${rs.map((r) => f2(r.firstRunSeconds)).join(', ')} | ${f2(m.firstRunSeconds)} |`,
+    `| its second run (s)${label} | ${rs.map((r) => f2(r.secondRunSeconds)).join(', ')} | ${f2(m.secondRunSeconds)} |`,
+  ];
+  const c = s.compared;
   return [
     `| fresh \`thought-probe worker\` (${shapeName(s.shape)}) | per worker | median |`,
     '| --- | --- | ---: |',
-    `| spawn to "worker polling" (ms) | ${s.rounds.map((r) => r.startMs).join(', ')} | ${s.medians.startMs} |`,
-    `| its first run (s) | ${s.rounds.map((r) => f2(r.firstRunSeconds)).join(', ')} | ${f2(s.medians.firstRunSeconds)} |`,
-    `| its second run (s) | ${s.rounds.map((r) => f2(r.secondRunSeconds)).join(', ')} | ${f2(s.medians.secondRunSeconds)} |`,
+    ...rows('', s.rounds, s.medians),
+    ...(c ? rows(`, ${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, c.rounds, c.medians) : []),
     '',
   ].join('\n');
 }
 
 /** The wide part of `npm run bench`: the shapes on one long-lived worker process, then fresh workers' start-up. */
-export async function runWide(opts: { config: RunConfig; shapes: WideShape[]; runs: number; startUps: number; worker: WorkerSpawnOptions; variants?: ProbeVariant[]; onPart?: (part: object) => void }) {
+export async function runWide(opts: { config: RunConfig; shapes: WideShape[]; runs: number; startUps: number; worker: WorkerSpawnOptions; variants?: ProbeVariant[]; startUpEnv?: Record<string, string>; onPart?: (part: object) => void }) {
   const out: { date: string; machine: string; shapes: ShapeResult[]; startUp?: StartUpResult; workerStartMs?: number } = {
     date: new Date().toISOString(),
     machine: `${cpus().length} cores (shared)`,
@@ -444,7 +467,7 @@ export async function runWide(opts: { config: RunConfig; shapes: WideShape[]; ru
   }
   if (opts.startUps > 0) {
     say(`start-up: ${opts.startUps} fresh workers`);
-    out.startUp = await runStartUp(opts.config, WIDE_SHAPES[2]!, opts.startUps, opts.worker);
+    out.startUp = await runStartUp(opts.config, WIDE_SHAPES[2]!, opts.startUps, opts.worker, opts.startUpEnv);
     opts.onPart?.(out);
     process.stdout.write(startUpTable(out.startUp));
   }
@@ -460,6 +483,8 @@ export function wideSummaryLines(w: Awaited<ReturnType<typeof runWide>>): string
       : `(f) ${shapeName(r.shape)}: thought-probe / fetch pool ${f2(r.ratios.probeOverFetch)} (per round ${r.ratios.probeOverFetchPerRound.map(f2).join(', ')}; target ${r.target}${r.met === null ? '' : r.met ? ', met' : ', not met'}); / bound ${f2(r.ratios.probeOverBound)}, fetch pool / bound ${f2(r.ratios.fetchOverBound)}`,
   );
   for (const r of w.shapes) for (const v of r.variants ?? []) lines.push(`(f) ${shapeName(r.shape)}, ${v.name}: / fetch pool ${f2(v.overFetch)} beside the default's ${f2(r.ratios.probeOverFetch)}`);
+  const c = w.startUp?.compared;
+  if (c) lines.push(`(g) fresh worker with ${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ')}: polling after ${c.medians.startMs} ms; first run ${f2(c.medians.firstRunSeconds)} s, second ${f2(c.medians.secondRunSeconds)} s`);
   if (w.startUp) lines.push(`(g) fresh worker: polling after ${w.startUp.medians.startMs} ms; first run ${f2(w.startUp.medians.firstRunSeconds)} s, second ${f2(w.startUp.medians.secondRunSeconds)} s (${shapeName(w.startUp.shape)})`);
   return lines;
 }
