@@ -1,6 +1,5 @@
 import { codecFromEnv } from '../codec';
 import { freeLoopbackPort, PrometheusRequestMetrics, startMetricsServer, type MetricsServer } from '../metrics';
-import { warmReports } from '../workers/warm';
 import { createWorkers, installRuntime, runWorkers } from '../workers/worker';
 import { InputError } from './errors';
 
@@ -43,8 +42,6 @@ export async function workerCommand(opts: { taskQueue?: string[]; maxActivities?
     process.stdout.write(`metrics on http://${opts.metricsHost ?? '0.0.0.0'}:${server.port}/metrics\n`);
   }
   process.stdout.write(`worker polling ${[...new Set(workers.map((w) => w.options.taskQueue))].join(', ')}\n`);
-  // Warms the report code while the worker waits for its first run (src/workers/warm.ts); THOUGHT_PROBE_WARM=0 skips it.
-  if (process.env.THOUGHT_PROBE_WARM !== '0') setImmediate(() => void warmReports());
   try {
     await runWorkers(workers);
   } finally {
