@@ -3,7 +3,7 @@
 // promise pool with the run's caps. No Temporal, no store, no retries. With transport `fetch` it is the simplest
 // script a researcher would write instead: plain non-streaming fetch calls. Not part of the test suite.
 import OpenAI from 'openai';
-import { streamText, type SamplingParams } from '../src/activities/stream';
+import { requestBody, streamText, type SamplingParams } from '../src/activities/stream';
 import { pointAtSim } from '../src/cli/demo';
 import type { RunConfig } from '../src/config/schema';
 import { selectRows } from '../src/config/validate';
@@ -136,7 +136,7 @@ export async function runPlain(opts: { config: RunConfig; simUrl?: string; runId
   // One generation: streamed through the openai client, or one plain fetch.
   const generateText = async (arm: RunConfig['arms'][number], client: OpenAI, prompt: string, p: SamplingParams): Promise<{ text: string; finishReason: string | null; simulated: boolean }> => {
     if (transport === 'stream') return streamText(client, config.prompt.mode, arm.model, prompt, p, never(), stallMs);
-    const common = { model: arm.model, max_tokens: p.maxTokens, temperature: p.temperature, top_p: p.topP, seed: p.seed, ...(p.stop ? { stop: p.stop } : {}) };
+    const common = requestBody(arm.model, p);
     const chat = config.prompt.mode === 'chat';
     const a = await fetchJson(arm.baseURL, keyOf(arm.baseURL, arm.apiKeyEnv), chat ? 'chat/completions' : 'completions', chat ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt }, timeoutMs);
     const c = a.choices?.[0];

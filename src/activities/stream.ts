@@ -28,7 +28,8 @@ export class StallError extends Error {
   }
 }
 
-function requestBody(model: string, p: SamplingParams) {
+/** The sampling fields of a completions or chat request body. */
+export function requestBody(model: string, p: SamplingParams) {
   return {
     model,
     max_tokens: p.maxTokens,
@@ -38,6 +39,40 @@ function requestBody(model: string, p: SamplingParams) {
     ...(p.stop ? { stop: p.stop } : {}),
   };
 }
+
+/**
+ * Runs one request under the stall watchdog: `request` gets the signal to pass to the client and a function that
+ * pushes the deadline back (a stream calls it per chunk; a whole answer never does, so its whole call is timed).
+ * The activity's cancellation aborts the request too. A request the watchdog ended throws StallError, whatever the
+ * client made of the abort; one the activity cancelled throws the cancellation.
+ */
+async function watched<T>(cancel: AbortSignal, stallMs: number, whole: boolean, request: (signal: AbortSignal, alive: () => void) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onCancel = () => abort.abort(cancel.reason);
+  cancel.addEventListener('abort', onCancel);
+  let stalled = false;
+  // One timer per request, pushed back by every chunk (refresh is cheaper than a new timer per token).
+  const timer = setTimeout(() => {
+    stalled = true;
+    abort.abort(new StallError(stallMs / 1000, whole));
+  }, stallMs);
+  let out: T;
+  try {
+    out = await request(abort.signal, () => timer.refresh());
+  } catch (e) {
+    if (stalled) throw new StallError(stallMs / 1000, whole);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    cancel.removeEventListener('abort', onCancel);
+  }
+  // The openai client ends an aborted stream quietly: a cut-short text must never pass for a finished one.
+  if (stalled) throw new StallError(stallMs / 1000, whole);
+  if (abort.signal.aborted) throw cancel.reason ?? new Error('generation cancelled');
+  return out;
+}
+
+const usageOf = (u: OpenAI.CompletionUsage | null | undefined): Generated['usage'] => (u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : undefined);
 
 /**
  * Generates text through the openai client with streaming, in completions or chat mode. A watchdog aborts the
@@ -53,54 +88,34 @@ export async function streamText(
   stallMs: number,
 ): Promise<Generated> {
   const started = Date.now();
-  const abort = new AbortController();
-  const onCancel = () => abort.abort(cancel.reason);
-  cancel.addEventListener('abort', onCancel);
-  let stalled = false;
-  // One timer per request, pushed back by every chunk (refresh is cheaper than a new timer per token).
-  const timer = setTimeout(() => {
-    stalled = true;
-    abort.abort(new StallError(stallMs / 1000));
-  }, stallMs);
-  const arm = () => timer.refresh();
   const common = { ...requestBody(model, p), stream: true as const, stream_options: { include_usage: true } };
   let text = '';
   let finishReason: string | null = null;
   let usage: Generated['usage'];
   let simulated = false;
-  arm();
-  try {
+  await watched(cancel, stallMs, false, async (signal, alive) => {
     if (mode === 'completions') {
-      const stream = await client.completions.create({ ...common, prompt }, { signal: abort.signal });
+      const stream = await client.completions.create({ ...common, prompt }, { signal });
       for await (const chunk of stream) {
-        arm();
+        alive();
         const c = chunk.choices?.[0];
         if (c?.text) text += c.text;
         if (c?.finish_reason) finishReason = c.finish_reason;
-        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+        if (chunk.usage) usage = usageOf(chunk.usage);
         if ((chunk as { system_fingerprint?: string }).system_fingerprint === 'thought-probe-sim') simulated = true;
       }
     } else {
-      const stream = await client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }] }, { signal: abort.signal });
+      const stream = await client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }] }, { signal });
       for await (const chunk of stream) {
-        arm();
+        alive();
         const c = chunk.choices?.[0];
         if (c?.delta?.content) text += c.delta.content;
         if (c?.finish_reason) finishReason = c.finish_reason;
-        if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+        if (chunk.usage) usage = usageOf(chunk.usage);
         if (chunk.system_fingerprint === 'thought-probe-sim') simulated = true;
       }
     }
-  } catch (e) {
-    if (stalled) throw new StallError(stallMs / 1000);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-    cancel.removeEventListener('abort', onCancel);
-  }
-  // The openai client ends an aborted stream quietly: a cut-short text must never pass for a finished one.
-  if (stalled) throw new StallError(stallMs / 1000);
-  if (abort.signal.aborted) throw cancel.reason ?? new Error('generation cancelled');
+  });
   return { text, finishReason, usage, simulated, ms: Date.now() - started, streamed: true };
 }
 
@@ -118,38 +133,18 @@ export async function wholeText(
   stallMs: number,
 ): Promise<Generated> {
   const started = Date.now();
-  const abort = new AbortController();
-  const onCancel = () => abort.abort(cancel.reason);
-  cancel.addEventListener('abort', onCancel);
-  let stalled = false;
-  const timer = setTimeout(() => {
-    stalled = true;
-    abort.abort(new StallError(stallMs / 1000, true));
-  }, stallMs);
   const common = requestBody(model, p);
-  let text: string;
-  let finishReason: string | null;
-  let u: OpenAI.CompletionUsage | undefined;
-  let fingerprint: string | null | undefined;
-  try {
+  const got = await watched(cancel, stallMs, true, async (signal) => {
     if (mode === 'completions') {
-      const r = await client.completions.create({ ...common, prompt }, { signal: abort.signal });
+      const r = await client.completions.create({ ...common, prompt }, { signal });
       const c = r.choices?.[0];
-      [text, finishReason, u, fingerprint] = [c?.text ?? '', c?.finish_reason ?? null, r.usage, r.system_fingerprint];
-    } else {
-      const r = await client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }] }, { signal: abort.signal });
-      const c = r.choices?.[0];
-      [text, finishReason, u, fingerprint] = [c?.message?.content ?? '', c?.finish_reason ?? null, r.usage, r.system_fingerprint];
+      return { text: c?.text ?? '', finishReason: c?.finish_reason ?? null, usage: usageOf(r.usage), fingerprint: r.system_fingerprint };
     }
-  } catch (e) {
-    if (stalled) throw new StallError(stallMs / 1000, true);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-    cancel.removeEventListener('abort', onCancel);
-  }
-  const usage = u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : undefined;
-  return { text, finishReason, usage, simulated: fingerprint === 'thought-probe-sim', ms: Date.now() - started, streamed: false };
+    const r = await client.chat.completions.create({ ...common, messages: [{ role: 'user', content: prompt }] }, { signal });
+    const c = r.choices?.[0];
+    return { text: c?.message?.content ?? '', finishReason: c?.finish_reason ?? null, usage: usageOf(r.usage), fingerprint: r.system_fingerprint };
+  });
+  return { text: got.text, finishReason: got.finishReason, usage: got.usage, simulated: got.fingerprint === 'thought-probe-sim', ms: Date.now() - started, streamed: false };
 }
 
 /** How a run's generations travel: `auto` (see StreamChoice), always streamed, or always as one answer. */
