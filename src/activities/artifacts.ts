@@ -5,18 +5,17 @@ import type { RunConfig } from '../config/schema';
 import { canonicalJson, configHash } from '../config/load';
 import { sampleKey } from '../experiment/keys';
 import { swapsByPrefixId, type SwapEntry } from '../experiment/plan';
-import { orderConditions, scoreRecord } from '../experiment/metrics';
-import { armConditionEntries, conditionNames, interventionSpecs, interventionTable } from '../experiment/interventions';
+import { conditionNames, interventionSpecs, interventionTable } from '../experiment/interventions';
 import { renderReport } from '../experiment/report';
-import { powerTable } from '../experiment/power';
-import { judgeAgreement } from '../experiment/judges';
-import type { SampleRecord } from '../experiment/records';
-import { buildSummary, type Summary } from '../experiment/summary';
+import { powerTableOfTally } from '../experiment/power';
+import { judgeAgreementOfTally } from '../experiment/judges';
+import { summaryOfTally, type Summary } from '../experiment/summary';
 import { RunDirectoryConflictError } from '../errors';
-import { renderReportHtml } from '../report';
+import { renderReportPage } from '../report';
+import { ReportInputs, sampleIndexFromFile } from '../report/inputs';
 import type { ActivityDeps } from './deps';
-import type { RecordEntry } from './judge';
-import { writeFileAtomic, writeJsonLinesAtomic, type StoreAddress, type StoreRef } from '../store';
+import { failedRecord, storedRecords, type PlannedSample } from './runRecords';
+import { StagedFiles, type StoreAddress, type StoreRef } from '../store';
 import { loadRows } from '../store/datasets';
 import { selectRows } from '../config/validate';
 
@@ -180,46 +179,6 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
     m.set(sampleKey(rows[e.prefixIndex]!.id, e.sample, e.condition), e);
     errorsByArm.set(e.arm, m);
   }
-  const records: SampleRecord[] = [];
-  const contributors = new Set<string>();
-  let simulated = false;
-  for (const arm of config.arms) {
-    const stored = new Map((await store.all<RecordEntry>(arm.name, 'records')).map((r) => [r.key, r]));
-    // Records in the experiment's order of conditions, the configured interventions after the note's, in config order.
-    for (const condition of orderConditions(conditionNames(armConditionEntries(config.conditions, arm.name)), names)) {
-      for (let i = 0; i < rows.length; i++) {
-        for (let k = 0; k < config.samplesPerPrefix; k++) {
-          const key = sampleKey(rows[i]!.id, k, condition);
-          const hit = stored.get(key);
-          let record: SampleRecord;
-          if (hit) {
-            const { key: _key, ...rest } = hit;
-            record = rest;
-            contributors.add(hit.runId);
-            simulated ||= hit.simulated === true;
-          } else {
-            const e = errorsByArm.get(arm.name)?.get(key);
-            record = {
-              runId: input.runId, arm: arm.name, condition, prefixId: rows[i]!.id, prefixIndex: i, sample: k, thought: '', suffix: '',
-              reward: null, judge: { valid: false, raw: '', attempts: 0 }, thoughtSource: null, closedThought: null,
-              error: e?.error ?? 'no record was produced for this sample',
-            };
-          }
-          records.push(record);
-        }
-      }
-    }
-  }
-  // A resumed run names every run whose records it contains, its own last.
-  const prepared = (await store.readDocument())!;
-  const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
-  const armOrder = config.arms.map((a) => a.name);
-  const computed = input.summary ?? buildSummary(records.map(scoreRecord), {
-    runId: input.runId, armOrder, seed: config.seed, conditionOrder: names, interventions: interventionTable(config.conditions),
-    judgeAgreement: judgeAgreement(records, { armOrder, seed: config.seed, conditionOrder: names }),
-  });
-  const summary: Summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
-  const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);
   // Artifacts go beside the file store's run directory, or where `thought-probe export` says.
   const dir = input.outDir ?? input.storeDir;
   const paths: ArtifactPaths = {
@@ -231,23 +190,58 @@ export const createWriteArtifacts = (deps: ActivityDeps) => async function write
     config: join(dir, 'config.json'),
     swap: join(dir, 'swap.json'),
   };
-  // Rendered before anything is written, so a failure leaves the run directory as it was.
-  const html = await renderReportHtml(summary, records, { truth: Object.fromEntries(rows.map((r) => [r.id, r.suffix])), prefixText: Object.fromEntries(rows.map((r) => [r.id, r.prefix])) });
   await mkdir(dir, { recursive: true });
-  // A store elsewhere than this directory: config.json is written beside the other artifacts too.
-  if (store.ref.kind !== 'file' || dir !== input.storeDir) await writeFileAtomic(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);
-  // One line per record, streamed: the file is never held in memory beside the records.
-  await writeJsonLinesAtomic(paths.samples, records);
-  await writeFileAtomic(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
-  await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
-  await writeFileAtomic(paths.report, renderReport(summary, { power: powerTable(records.map(scoreRecord)) }));
-  await writeFileAtomic(paths.html, html);
+  // Every file is written under a temporary name and renamed only when all are complete, so a failure (or a crash)
+  // leaves the run directory as it was.
+  const staged = new StagedFiles();
+  let summary: Summary;
+  try {
+    const inputs = new ReportInputs();
+    const contributors = new Set<string>();
+    let simulated = false;
+    // One pass over the store, a page of records at a time, in the order of samples.jsonl: each record is written
+    // and tallied, then let go.
+    const samples = staged.stream(paths.samples);
+    const missing = (p: PlannedSample) => failedRecord(input.runId, p, errorsByArm.get(p.arm)?.get(p.key)?.error);
+    for await (const record of storedRecords(store, config, missing)) {
+      // A failed sample names this run, which the list below puts last anyway.
+      contributors.add(record.runId);
+      simulated ||= record.simulated === true;
+      await samples.line(JSON.stringify(record));
+      inputs.add(record);
+    }
+    await samples.end();
+    // A resumed run names every run whose records it contains, its own last.
+    const prepared = (await store.readDocument())!;
+    const runIds = [...new Set([...(prepared.resumedFrom ?? []), ...contributors].filter((id) => id !== input.runId)), input.runId];
+    const armOrder = config.arms.map((a) => a.name);
+    const { tally } = inputs;
+    const computed = input.summary ?? summaryOfTally(tally, {
+      runId: input.runId, armOrder, seed: config.seed, conditionOrder: names, interventions: interventionTable(config.conditions),
+      judgeAgreement: judgeAgreementOfTally(tally, { armOrder, seed: config.seed, conditionOrder: names }),
+    });
+    summary = { ...computed, runIds, simulated: computed.simulated || simulated, config: redactRows(config), configHash: configHash(config) };
+    const swaps = input.swaps ?? swapsByPrefixId(input.swapIndexes ?? {}, rows);
+    const truth = Object.fromEntries(rows.map((r) => [r.id, r.suffix]));
+    const prefixText = Object.fromEntries(rows.map((r) => [r.id, r.prefix]));
+    const sampleIndex = await sampleIndexFromFile(samples.path, inputs, { runId: summary.runId, truth, prefixText });
+    const html = await renderReportPage(summary, tally, { truth, prefixText, sampleIndex });
+    // A store elsewhere than this directory: config.json is written beside the other artifacts too.
+    if (store.ref.kind !== 'file' || dir !== input.storeDir) await staged.write(paths.config, `${JSON.stringify(prepared, null, 2)}\n`);
+    await staged.write(paths.swap, `${JSON.stringify(swaps, null, 2)}\n`);
+    await staged.write(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    await staged.write(paths.report, renderReport(summary, { power: powerTableOfTally(tally) }));
+    await staged.write(paths.html, html);
+    await staged.commit();
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
   // The run is complete: this worker need not keep its texts in memory any longer.
   deps.stores.release(input.store ?? input.storeDir);
   // The workflow's copy of the summary leaves out the config (its texts stay in config.json).
   return { paths, summary: { ...summary, config: null } };
 };
-
 
 function redactRows(config: RunConfig): unknown {
   // summary.json names the rows; their texts are in config.json.

@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { SampleRecordCoreSchema, type SampleRecordCore } from '../experiment/records';
-import { judgeAgreement, type JudgedRecord } from '../experiment/judges';
+import { judgeAgreementOfTally, type JudgedRecord } from '../experiment/judges';
 import type { Judgment } from '../experiment/agreement';
-import { parseJsonl } from '../config/jsonl';
-import { scoreRecord } from '../experiment/metrics';
-import { buildSummary } from '../experiment/summary';
+import { jsonlLines, parseJsonl, parseJsonlLine } from '../config/jsonl';
+import { summaryOfTally } from '../experiment/summary';
 import { renderReport } from '../experiment/report';
-import { powerTable } from '../experiment/power';
+import { powerTableOfTally } from '../experiment/power';
 import { INTERVENTION_KINDS, type InterventionKind } from '../experiment/interventions';
-import { renderReportHtml } from '../report';
+import { renderReportPage } from '../report';
+import { ReportInputs, sampleIndexFromFile } from '../report/inputs';
 import { InputError } from './errors';
 import { writeFilesAtomically } from './io';
 
@@ -24,6 +24,63 @@ export function readSamples(file: string) {
   if (problems.length) throw new InputError(`malformed samples file; nothing was written\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
   if (records.length === 0) throw new InputError(`--samples: ${file} holds no records`);
   return records;
+}
+
+/** What one streaming pass over a samples.jsonl gathers: the tally of its records and what its records name. */
+export interface SamplesFile {
+  file: string;
+  inputs: ReportInputs;
+  /** Run ids the records name, in order of first appearance. */
+  runIds: string[];
+  /** Conditions of configured interventions, in order of first appearance. */
+  interventionOrder: string[];
+  /** The kind of each configured intervention's condition. */
+  interventions: Record<string, { intervention: InterventionKind }>;
+  simulated: boolean;
+}
+
+/**
+ * Reads a samples.jsonl as a stream, relying only on the required fields, into a tally (memory grows with prefixes,
+ * not with records); bad lines are an InputError naming up to 20 of them, and nothing is written.
+ */
+export async function readSamplesFile(file: string): Promise<SamplesFile> {
+  try {
+    if (!statSync(file).isFile()) throw new InputError(`--samples: ${file} is not a file`);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`--samples: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const inputs = new ReportInputs();
+  const runIds = new Set<string>();
+  const order = new Set<string>();
+  const interventions = new Map<string, { intervention: InterventionKind }>();
+  let simulated = false;
+  const problems: string[] = [];
+  let bad = 0;
+  for await (const { line, text } of jsonlLines(file)) {
+    const parsed = parseJsonlLine(text, line, file, SampleRecordCoreSchema, 'record');
+    if ('problem' in parsed) {
+      if (problems.length < 20) problems.push(parsed.problem);
+      bad++;
+      continue;
+    }
+    if (bad > 0) continue;
+    const r = parsed.value;
+    if (typeof r.runId === 'string') runIds.add(r.runId);
+    // Records of configured interventions name their kind (their parameters are in the run's config.json).
+    if (typeof r.intervention === 'string') {
+      order.add(r.condition);
+      if ((INTERVENTION_KINDS as readonly string[]).includes(r.intervention)) interventions.set(r.condition, { intervention: r.intervention as InterventionKind });
+    }
+    simulated ||= r.simulated === true;
+    inputs.add(r, judgedView(r));
+  }
+  if (bad > 0) {
+    const more = bad > problems.length ? `\n  … and ${bad - problems.length} more bad lines` : '';
+    throw new InputError(`malformed samples file; nothing was written\n${problems.map((p) => `  ${p}`).join('\n')}${more}`);
+  }
+  if (inputs.tally.records === 0) throw new InputError(`--samples: ${file} holds no records`);
+  return { file, inputs, runIds: [...runIds], interventionOrder: [...order], interventions: Object.fromEntries(interventions), simulated };
 }
 
 const isJudgments = (x: unknown): x is Judgment[] =>
@@ -42,22 +99,20 @@ function judgedView(r: SampleRecordCore): JudgedRecord {
 
 /** `thought-probe analyze` (its arguments and options are in ./commands, which loads this module to run it). */
 export async function analyzeCommand(opts: { samples: string; out: string; runId: string }): Promise<void> {
-  const records = readSamples(opts.samples);
-  const runIds = [...new Set(records.map((r) => (typeof r.runId === 'string' ? r.runId : null)).filter((x): x is string => x !== null))];
-  const order = records.flatMap((r) => (typeof r.intervention === 'string' ? [r.condition] : []));
-  const summary = buildSummary(records.map(scoreRecord), {
-    runId: runIds.length === 1 ? runIds[0]! : opts.runId,
-    runIds: runIds.length ? runIds : [opts.runId],
-    simulated: records.some((r) => r.simulated === true),
-    // Records of configured interventions name their kind (their parameters are in the run's config.json).
-    conditionOrder: order,
-    judgeAgreement: judgeAgreement(records.map(judgedView), { conditionOrder: order }),
-    interventions: Object.fromEntries(
-      records.flatMap((r) => (typeof r.intervention === 'string' && (INTERVENTION_KINDS as readonly string[]).includes(r.intervention) ? [[r.condition, { intervention: r.intervention as InterventionKind }]] : [])),
-    ),
+  const read = await readSamplesFile(opts.samples);
+  const { tally } = read.inputs;
+  const summary = summaryOfTally(tally, {
+    runId: read.runIds.length === 1 ? read.runIds[0]! : opts.runId,
+    runIds: read.runIds.length ? read.runIds : [opts.runId],
+    simulated: read.simulated,
+    conditionOrder: read.interventionOrder,
+    judgeAgreement: judgeAgreementOfTally(tally, { conditionOrder: read.interventionOrder }),
+    interventions: read.interventions,
   });
-  const html = await renderReportHtml(summary, records);
-  const md = renderReport(summary, { power: powerTable(records.map(scoreRecord)) });
+  // The sample browser's records are read again from the file, only those of the prefixes the page keeps.
+  const sampleIndex = await sampleIndexFromFile(opts.samples, read.inputs, { runId: summary.runId });
+  const html = await renderReportPage(summary, tally, { sampleIndex });
+  const md = renderReport(summary, { power: powerTableOfTally(tally) });
   const written = writeFilesAtomically(opts.out, {
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
     'report.md': md,

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompareError, compareRuns, renderCompareMarkdown } from '../report/compare';
-import { readSamples } from './analyze';
+import { readSamplesFile } from './analyze';
 import { InputError } from './errors';
 import { writeFilesAtomically } from './io';
 
@@ -16,10 +16,10 @@ export function samplesPath(arg: string, name: string): string {
   return arg;
 }
 
-function loadRun(arg: string, name: string) {
+async function loadRun(arg: string, name: string) {
   const file = samplesPath(arg, name);
   try {
-    return { file, records: readSamples(file) };
+    return await readSamplesFile(file);
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${name}: ${e.message.replace(/^--samples: /, '')}`);
     throw e;
@@ -35,22 +35,21 @@ export interface CompareCliOptions {
 }
 
 /** `thought-probe compare RUN_A RUN_B` (its arguments and options are in ./commands, which loads this module to run it). */
-export function compareCommand(runA: string, runB: string, opts: CompareCliOptions): void {
+export async function compareCommand(runA: string, runB: string, opts: CompareCliOptions): Promise<void> {
   if (!/^\d+$/.test(opts.seed) || !Number.isSafeInteger(Number(opts.seed))) throw new InputError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
-  const a = loadRun(runA, 'RUN_A');
-  const b = loadRun(runB, 'RUN_B');
+  const a = await loadRun(runA, 'RUN_A');
+  const b = await loadRun(runB, 'RUN_B');
   let result;
   try {
-    result = compareRuns(a.records, b.records, { arms: opts.arm, armA: opts.armA, armB: opts.armB, seed: Number(opts.seed) });
+    result = compareRuns(a.inputs.tally, b.inputs.tally, { arms: opts.arm, armA: opts.armA, armB: opts.armB, seed: Number(opts.seed) });
   } catch (e) {
     if (e instanceof CompareError) throw new InputError(e.message.startsWith(e.argument) ? e.message : `${e.argument}: ${e.message}`);
     throw e;
   }
   const markdown = renderCompareMarkdown(result, { a: runA, b: runB });
-  const runIds = (records: typeof a.records) => [...new Set(records.flatMap((r) => (typeof r.runId === 'string' ? [r.runId] : [])))];
   let wrote = '';
   if (opts.out !== undefined) {
-    const json = { a: { path: runA, samples: a.file, runIds: runIds(a.records) }, b: { path: runB, samples: b.file, runIds: runIds(b.records) }, ...result };
+    const json = { a: { path: runA, samples: a.file, runIds: a.runIds }, b: { path: runB, samples: b.file, runIds: b.runIds }, ...result };
     const written = writeFilesAtomically(opts.out, { 'compare.json': `${JSON.stringify(json, null, 2)}\n`, 'compare.md': markdown });
     wrote = `\nwrote ${written.join(', ')}\n`;
   }

@@ -1,10 +1,10 @@
-import { scoreRecord, type ScoredRecord } from '../experiment/metrics';
 import { formatRate, formatSigned } from '../experiment/format';
-import { powerTable, type PowerEstimate, type PowerOptions } from '../experiment/power';
-import type { RecordEntry } from '../activities/judge';
+import { powerTableOfTally, type PowerEstimate, type PowerOptions } from '../experiment/power';
+import { RecordTally } from '../experiment/tally';
+import { storedRecords } from '../activities/runRecords';
 import { processStores } from '../store';
 import { storeRefOf } from '../store/types';
-import { readSamples } from './analyze';
+import { readSamplesFile } from './analyze';
 import { InputError, runNotFound } from './errors';
 import { runInput } from './resume';
 import { connectClient } from './temporal';
@@ -25,17 +25,17 @@ function probability(name: string, value: string): number {
   return x;
 }
 
-/** The scored records of a run, from its store (any host that reaches Temporal and the store). */
-async function runRecords(runId: string): Promise<ScoredRecord[]> {
+/** The tally of a run's stored records, read from its store a page at a time (any host that reaches Temporal and the store). */
+async function runTally(runId: string): Promise<RecordTally> {
   const client = await connectClient();
   await client.workflow.getHandle(runId).describe().catch(runNotFound(runId));
   const { config } = await runInput(client, runId);
   const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
   const store = processStores.open(storeRefOf(config, runId) ?? storeDir);
-  const out: ScoredRecord[] = [];
-  for (const arm of config.arms) out.push(...(await store.all<RecordEntry>(arm.name, 'records')).map(scoreRecord));
-  if (out.length === 0) throw new InputError(`--run: run ${runId} has no records in its store as seen from here; give --samples with its samples.jsonl`);
-  return out;
+  const tally = new RecordTally();
+  for await (const r of storedRecords(store, config)) tally.add(r);
+  if (tally.records === 0) throw new InputError(`--run: run ${runId} has no records in its store as seen from here; give --samples with its samples.jsonl`);
+  return tally;
 }
 
 const num = (x: number | null, f: (x: number) => string) => (x === null ? 'n/a' : f(x));
@@ -68,9 +68,9 @@ export async function powerCommand(opts: PowerCliOptions): Promise<void> {
     effect = Number(opts.effect);
     if (!Number.isFinite(effect) || effect === 0) throw new InputError(`--effect: must be a non-zero number (a difference in reward, e.g. 0.1), got "${opts.effect}"`);
   }
-  const records = opts.samples !== undefined ? readSamples(opts.samples).map(scoreRecord) : await runRecords(opts.run!);
+  const tally = opts.samples !== undefined ? (await readSamplesFile(opts.samples)).inputs.tally : await runTally(opts.run!);
   const o: PowerOptions = { alpha, power, ...(effect !== undefined ? { effect } : {}) };
-  const table = powerTable(records, o);
+  const table = powerTableOfTally(tally, o);
   if (Object.keys(table).length === 0) throw new InputError('no arm has normal_model_thought records with a valid reward: there is nothing to compare with');
   process.stdout.write(opts.json ? `${JSON.stringify(table, null, 2)}\n` : renderPower(table, { alpha, power, ...(effect !== undefined ? { effect } : {}) }));
 }

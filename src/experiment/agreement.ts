@@ -1,3 +1,4 @@
+import { SmallInts } from './tally';
 // Agreement between judgments of the same suffixes (EXPERIMENT.md, "Judge sensitivity"): the majority reward of
 // repeated judgments, Fleiss' kappa over repeats, Cohen's kappa between two judges.
 
@@ -39,8 +40,6 @@ export function fleissKappa(counts: readonly (readonly number[])[]): number | nu
  * when both raters give one and the same score to every subject (p_e = 1).
  */
 export function cohenKappa(pairs: readonly (readonly [0 | 1, 0 | 1])[]): number | null {
-  const n = pairs.length;
-  if (n === 0) return null;
   let agree = 0;
   let a1 = 0;
   let b1 = 0;
@@ -49,8 +48,14 @@ export function cohenKappa(pairs: readonly (readonly [0 | 1, 0 | 1])[]): number 
     a1 += a;
     b1 += b;
   }
+  return cohenKappaOfCounts(pairs.length, agree, a1, b1);
+}
+
+/** Cohen's kappa from counts: n subjects, `agree` of them scored alike, `onesA` and `onesB` scored 1 by each rater. */
+export function cohenKappaOfCounts(n: number, agree: number, onesA: number, onesB: number): number | null {
+  if (n === 0) return null;
   const po = agree / n;
-  const pe = (a1 / n) * (b1 / n) + (1 - a1 / n) * (1 - b1 / n);
+  const pe = (onesA / n) * (onesB / n) + (1 - onesA / n) * (1 - onesB / n);
   return pe === 1 ? null : (po - pe) / (1 - pe);
 }
 
@@ -77,18 +82,39 @@ export interface RepeatAgreement {
 
 /** Unanimity and Fleiss' kappa of repeated judgments, each entry one suffix's judgments. */
 export function repeatAgreement(judgments: readonly (readonly Judgment[])[]): RepeatAgreement {
-  const withValid = judgments.map((js) => js.flatMap((j) => (j.score === null ? [] : [j.score]))).filter((s) => s.length > 0);
-  const unanimous = withValid.filter((s) => s.every((x) => x === s[0])).length;
-  const repeats = Math.max(0, ...judgments.map((js) => js.length));
-  const complete = judgments.filter((js) => js.length === repeats && js.every((j) => j.score !== null));
-  const counts = complete.map((js) => {
-    const ones = js.filter((j) => j.score === 1).length;
-    return [ones, js.length - ones];
-  });
+  const counts = new SmallInts();
+  for (const js of judgments) {
+    const valid = js.filter((j) => j.score !== null);
+    counts.push(js.length);
+    counts.push(valid.length);
+    counts.push(valid.filter((j) => j.score === 1).length);
+  }
+  return repeatAgreementOfCounts(counts);
+}
+
+/** `repeatAgreement` from three counts per suffix, in order: its judgments, the valid ones, and those scoring 1. */
+export function repeatAgreementOfCounts(counts: SmallInts): RepeatAgreement {
+  const m = counts.length / 3;
+  let withValid = 0;
+  let unanimous = 0;
+  let repeats = 0;
+  for (let i = 0; i < m; i++) {
+    const [n, valid, ones] = [counts.at(3 * i), counts.at(3 * i + 1), counts.at(3 * i + 2)];
+    if (valid > 0) {
+      withValid++;
+      if (ones === 0 || ones === valid) unanimous++;
+    }
+    if (n > repeats) repeats = n;
+  }
+  const complete: number[][] = [];
+  for (let i = 0; i < m; i++) {
+    const [n, valid, ones] = [counts.at(3 * i), counts.at(3 * i + 1), counts.at(3 * i + 2)];
+    if (n === repeats && valid === n) complete.push([ones, n - ones]);
+  }
   return {
-    suffixes: withValid.length,
-    unanimous: withValid.length === 0 ? null : unanimous / withValid.length,
-    fleissKappa: fleissKappa(counts),
+    suffixes: withValid,
+    unanimous: withValid === 0 ? null : unanimous / withValid,
+    fleissKappa: fleissKappa(complete),
     complete: complete.length,
   };
 }

@@ -1,8 +1,9 @@
 // Judge sensitivity (EXPERIMENT.md): how far a run's rewards depend on its judge, from the judgments records keep
 // when a suffix is judged more than once (`judge.repeats`) or by more judges (`judges`).
-import { cohenKappa, repeatAgreement, type Judgment, type RepeatAgreement } from './agreement';
+import { cohenKappaOfCounts, repeatAgreementOfCounts, type Judgment, type RepeatAgreement } from './agreement';
 import type { SampleRecord } from './records';
-import { computeMetrics, scoreRecord, type SensitivityMetrics } from './metrics';
+import { metricsOfTally, type SensitivityMetrics } from './metrics';
+import { tallyRecords, type RecordTally } from './tally';
 
 /** The name the main judge goes by in summaries and reports. */
 export const MAIN_JUDGE = 'judge';
@@ -49,27 +50,25 @@ export function claimSupported(s: SensitivityMetrics | undefined): boolean {
   return !!s && !!s.ci && s.ci[0] > 0 && s.pPermutation !== null && s.pPermutation < CLAIM_ALPHA;
 }
 
-/** The reward each judge gave a record (the main judge's is the record's reward). */
-function rewardOf(r: JudgedRecord, judge: string): 0 | 1 | null | undefined {
-  return judge === MAIN_JUDGE ? r.reward : r.judges?.[judge]?.reward;
-}
-
 /**
  * Judge agreement of a run's records, or undefined when every suffix was judged once by one judge (then the
  * summary is what it always was). Sensitivities under each judge use the same seeds as the main summary's.
  */
 export function judgeAgreement(records: JudgedRecord[], opts: { armOrder?: string[]; seed?: number; conditionOrder?: readonly string[] } = {}): JudgeAgreement | undefined {
-  const repeated = records.some((r) => (r.judgments?.length ?? 0) > 1);
-  const extra = [...new Set(records.flatMap((r) => Object.keys(r.judges ?? {})))];
-  if (!repeated && extra.length === 0) return undefined;
+  return judgeAgreementOfTally(tallyRecords(records), opts);
+}
+
+/** `judgeAgreement` of a tally of the records. */
+export function judgeAgreementOfTally(tally: RecordTally, opts: { armOrder?: string[]; seed?: number; conditionOrder?: readonly string[] } = {}): JudgeAgreement | undefined {
+  const extra = tally.judgeNames;
+  if (!tally.repeated && extra.length === 0) return undefined;
   const out: JudgeAgreement = {};
-  const arms = [...new Set([...(opts.armOrder ?? []), ...records.map((r) => r.arm)])].filter((a) => records.some((r) => r.arm === a));
-  if (repeated) {
+  const arms = [...new Set([...(opts.armOrder ?? []), ...tally.armNames()])].filter((a) => tally.arms.has(a));
+  if (tally.repeated) {
     out.repeats = {};
     for (const arm of arms) {
-      const byCond = new Map<string, Judgment[][]>();
-      for (const r of records) if (r.arm === arm && r.judgments) byCond.set(r.condition, [...(byCond.get(r.condition) ?? []), r.judgments]);
-      out.repeats[arm] = Object.fromEntries([...byCond].map(([c, js]) => [c, repeatAgreement(js)]));
+      const a = tally.arms.get(arm)!;
+      out.repeats[arm] = Object.fromEntries(a.judged.map((c) => [c, repeatAgreementOfCounts(a.conditions.get(c)!.repeats)]));
     }
   }
   if (extra.length > 0) {
@@ -77,25 +76,21 @@ export function judgeAgreement(records: JudgedRecord[], opts: { armOrder?: strin
     const rewardMeans: Record<string, Record<string, Record<string, number | null>>> = {};
     const sensitivity: Record<string, Record<string, Record<string, JudgedSensitivity>>> = {};
     for (const judge of names) {
-      const scored = records.map((r) => scoreRecord({ ...r, reward: rewardOf(r, judge) ?? null }));
-      const m = computeMetrics(scored, opts.armOrder, opts.seed, opts.conditionOrder);
+      const m = metricsOfTally(tally, opts.armOrder, opts.seed, opts.conditionOrder, judge === MAIN_JUDGE ? undefined : judge);
       rewardMeans[judge] = Object.fromEntries(Object.entries(m.arms).map(([arm, a]) => [arm, Object.fromEntries(Object.entries(a.conditions).map(([c, x]) => [c, x.rewardMean]))]));
       for (const [arm, a] of Object.entries(m.arms)) {
         for (const [c, s] of Object.entries(a.sensitivity)) ((sensitivity[arm] ??= {})[c] ??= {})[judge] = { ...s, supported: claimSupported(s) };
       }
     }
     const pairs: JudgePair[] = [];
+    const key = (name: string) => (name === MAIN_JUDGE ? '' : name);
     for (let i = 0; i < names.length; i++) {
       for (let k = i + 1; k < names.length; k++) {
-        const both = records.flatMap((r) => {
-          const a = rewardOf(r, names[i]!);
-          const b = rewardOf(r, names[k]!);
-          return a === null || a === undefined || b === null || b === undefined ? [] : [[a, b] as [0 | 1, 0 | 1]];
-        });
+        const p = tally.pairs.get(`${key(names[i]!)}\u0000${key(names[k]!)}`) ?? { n: 0, agree: 0, onesA: 0, onesB: 0 };
         pairs.push({
-          judgeA: names[i]!, judgeB: names[k]!, suffixes: both.length,
-          agreement: both.length === 0 ? null : both.filter(([a, b]) => a === b).length / both.length,
-          cohenKappa: cohenKappa(both),
+          judgeA: names[i]!, judgeB: names[k]!, suffixes: p.n,
+          agreement: p.n === 0 ? null : p.agree / p.n,
+          cohenKappa: cohenKappaOfCounts(p.n, p.agree, p.onesA, p.onesB),
         });
       }
     }

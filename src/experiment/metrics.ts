@@ -2,6 +2,7 @@ import { BASELINE, CONDITIONS } from './conditions';
 import { wordCount } from './words';
 import { hash32 } from './rng';
 import { clusterMeanCI, mcnemarExactPValue, pairedBootstrapCI, signFlipPValue, signTestPValue } from './stats';
+import { ConditionTally, RewardCells, tallyRecords, type RecordTally } from './tally';
 
 /** The part of a record that metrics use: ids, reward and word counts (what a workflow carries). */
 export interface ScoredRecord {
@@ -97,35 +98,37 @@ export function orderConditions(names: Iterable<string>, order: readonly string[
 
 /** The mean valid reward of each prefix (prefixes with no valid record are absent). */
 export function prefixMeans(records: ScoredRecord[]): Map<string, number> {
-  const sums = new Map<string, { s: number; n: number }>();
-  for (const r of records) {
-    if (r.reward === null) continue;
-    const e = sums.get(r.prefixId) ?? { s: 0, n: 0 };
-    e.s += r.reward;
-    e.n += 1;
-    sums.set(r.prefixId, e);
-  }
-  return new Map([...sums].map(([k, v]) => [k, v.s / v.n]));
+  const cells = new RewardCells();
+  for (const r of records) cells.add(r.prefixId, r.reward);
+  return cells.prefixMeans();
 }
 
 /** The metrics of one arm under one condition. */
 export function conditionMetrics(records: ScoredRecord[]): ConditionMetrics {
-  const n = records.length;
-  const rewards: number[] = records.flatMap((r) => (r.reward === null ? [] : [r.reward]));
-  const valid = rewards.length;
-  const rewardMean = mean(rewards);
-  const rewardStd =
-    rewardMean === null ? null : Math.sqrt(rewards.reduce((a, r) => a + (r - rewardMean) ** 2, 0) / valid);
-  const byPrefix = new Map<string, number[]>();
+  const t = new ConditionTally();
   for (const r of records) {
-    if (r.reward === null) continue;
-    const list = byPrefix.get(r.prefixId) ?? [];
-    list.push(r.reward);
-    byPrefix.set(r.prefixId, list);
+    t.n += 1;
+    t.thoughtWords += r.thoughtWords;
+    t.suffixWords += r.suffixWords;
+    t.main.add(r.prefixId, r.reward);
   }
-  const prefixes = byPrefix.size;
-  const rewardMeanCI = clusterMeanCI([...byPrefix.values()]);
-  const pMeans = [...byPrefix.values()].map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
+  return conditionMetricsOf(t, t.main);
+}
+
+/** The metrics of one arm × condition's tally, with the rewards of one judge (its main judge's by default). */
+export function conditionMetricsOf(t: ConditionTally, cells: RewardCells = t.main): ConditionMetrics {
+  const n = t.n;
+  const valid = cells.valid;
+  let sum = 0;
+  for (let i = 0; i < valid; i++) sum += cells.sequence.at(i);
+  const rewardMean = valid === 0 ? null : sum / valid;
+  let squares = 0;
+  if (rewardMean !== null) for (let i = 0; i < valid; i++) squares += (cells.sequence.at(i) - rewardMean) ** 2;
+  const rewardStd = rewardMean === null ? null : Math.sqrt(squares / valid);
+  const groups = cells.groups();
+  const prefixes = groups.length;
+  const rewardMeanCI = clusterMeanCI(groups);
+  const pMeans = groups.map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
   return {
     n,
     valid,
@@ -134,10 +137,10 @@ export function conditionMetrics(records: ScoredRecord[]): ConditionMetrics {
     rewardMean,
     rewardStd,
     prefixMeanReward: mean(pMeans),
-    anySuccessPrefixRate: prefixes === 0 ? null : [...byPrefix.values()].filter((xs) => xs.some((x) => x === 1)).length / prefixes,
-    allSuccessPrefixRate: prefixes === 0 ? null : [...byPrefix.values()].filter((xs) => xs.every((x) => x === 1)).length / prefixes,
-    avgThoughtWords: n === 0 ? 0 : records.reduce((a, r) => a + r.thoughtWords, 0) / n,
-    avgSuffixWords: n === 0 ? 0 : records.reduce((a, r) => a + r.suffixWords, 0) / n,
+    anySuccessPrefixRate: prefixes === 0 ? null : groups.filter((xs) => xs.some((x) => x === 1)).length / prefixes,
+    allSuccessPrefixRate: prefixes === 0 ? null : groups.filter((xs) => xs.every((x) => x === 1)).length / prefixes,
+    avgThoughtWords: n === 0 ? 0 : t.thoughtWords / n,
+    avgSuffixWords: n === 0 ? 0 : t.suffixWords / n,
     prefixes,
     rewardMeanCI,
   };
@@ -219,7 +222,12 @@ export function comparePaired(pairs: PrefixPair[], opts: { seed: number; bootstr
 
 /** Sensitivity and win rates of the baseline over one intervention, with their uncertainty (seeded). */
 export function comparison(normal: ScoredRecord[], intervention: ScoredRecord[], seed = 4337): { sensitivity: SensitivityMetrics; winRates: WinRateMetrics } {
-  const c = comparePaired(pairPrefixMeans(prefixMeans(normal), prefixMeans(intervention)), { seed });
+  return comparisonOfMeans(prefixMeans(normal), prefixMeans(intervention), seed);
+}
+
+/** `comparison` from the two sides' prefix means. */
+export function comparisonOfMeans(normal: Map<string, number>, intervention: Map<string, number>, seed = 4337): { sensitivity: SensitivityMetrics; winRates: WinRateMetrics } {
+  const c = comparePaired(pairPrefixMeans(normal, intervention), { seed });
   const m = c.prefixes;
   const share = (k: number) => (m === 0 ? null : k / m);
   return {
@@ -235,37 +243,29 @@ export function comparison(normal: ScoredRecord[], intervention: ScoredRecord[],
   };
 }
 
-/** Groups records by arm and condition, arms in order of first appearance. */
-function groupRecords<R extends ScoredRecord>(records: R[]): Map<string, Map<string, R[]>> {
-  const arms = new Map<string, Map<string, R[]>>();
-  for (const r of records) {
-    const conds = arms.get(r.arm) ?? new Map<string, R[]>();
-    const list = conds.get(r.condition) ?? [];
-    list.push(r);
-    conds.set(r.condition, list);
-    arms.set(r.arm, conds);
-  }
-  return arms;
-}
-
 /**
  * Every metric of EXPERIMENT.md, uncertainty included, for a set of records (bootstrap and permutation seeded from
  * `seed`); conditions beyond the note's in `conditionOrder` (a run's config order), then by name.
  */
 export function computeMetrics(records: ScoredRecord[], armOrder: string[] = [], seed = 4337, conditionOrder: readonly string[] = []): Metrics {
-  const grouped = groupRecords(records);
-  const arms = [...armOrder.filter((a) => grouped.has(a)), ...[...grouped.keys()].filter((a) => !armOrder.includes(a))];
+  return metricsOfTally(tallyRecords(records), armOrder, seed, conditionOrder);
+}
+
+/** `computeMetrics` of a tally, under the rewards of one judge (the main judge's unless named). */
+export function metricsOfTally(tally: RecordTally, armOrder: string[] = [], seed = 4337, conditionOrder: readonly string[] = [], judge?: string): Metrics {
+  const arms = [...armOrder.filter((a) => tally.arms.has(a)), ...tally.armNames().filter((a) => !armOrder.includes(a))];
   const out: Metrics = { arms: {} };
   for (const arm of arms) {
-    const conds = grouped.get(arm)!;
+    const conds = tally.arms.get(arm)!.conditions;
     const names = orderConditions(conds.keys(), conditionOrder);
     const armMetrics: ArmMetrics = { conditions: {}, sensitivity: {}, winRates: {} };
-    for (const c of names) armMetrics.conditions[c] = conditionMetrics(conds.get(c)!);
+    for (const c of names) armMetrics.conditions[c] = conditionMetricsOf(conds.get(c)!, conds.get(c)!.rewards(judge));
     const normal = conds.get(BASELINE);
     if (normal) {
+      const normalMeans = normal.rewards(judge).prefixMeans();
       for (const c of names) {
         if (c === BASELINE) continue;
-        const cmp = comparison(normal, conds.get(c)!, hash32(`${seed}|${arm}|${c}`));
+        const cmp = comparisonOfMeans(normalMeans, conds.get(c)!.rewards(judge).prefixMeans(), hash32(`${seed}|${arm}|${c}`));
         armMetrics.sensitivity[c] = cmp.sensitivity;
         armMetrics.winRates[c] = cmp.winRates;
       }

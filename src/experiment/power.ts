@@ -1,7 +1,8 @@
 // How many prefixes a claim needs (EXPERIMENT.md, "How many prefixes"): the paired normal approximation over the
 // prefix-level differences d_i = p_i(normal) − p_i(c) that the sensitivity averages.
 import { BASELINE } from './conditions';
-import { orderConditions, pairPrefixMeans, prefixMeans, type ScoredRecord } from './metrics';
+import { orderConditions, pairPrefixMeans, type ScoredRecord } from './metrics';
+import { tallyRecords, type RecordTally } from './tally';
 import { normalQuantile } from './stats';
 
 /** Significance (two-sided) and power of a prefix-count estimate. */
@@ -75,17 +76,21 @@ export function powerEstimate(diffs: number[], opts: PowerOptions = {}): PowerEs
 
 /** The estimate per arm and condition (every condition against normal_model_thought), arms in order of first appearance. */
 export function powerTable(records: ScoredRecord[], opts: PowerOptions = {}): Record<string, Record<string, PowerEstimate>> {
-  const arms = [...new Set(records.map((r) => r.arm))];
+  return powerTableOfTally(tallyRecords(records), opts);
+}
+
+/** `powerTable` of a tally of the records. */
+export function powerTableOfTally(tally: RecordTally, opts: PowerOptions = {}): Record<string, Record<string, PowerEstimate>> {
   const out: Record<string, Record<string, PowerEstimate>> = {};
-  for (const arm of arms) {
-    const own = records.filter((r) => r.arm === arm);
-    const normal = prefixMeans(own.filter((r) => r.condition === BASELINE));
+  for (const [arm, a] of tally.arms) {
+    const normal = a.conditions.get(BASELINE)?.main.prefixMeans() ?? new Map<string, number>();
     if (normal.size === 0) continue;
     // The note's conditions in their order, any others in the order records first show them.
-    const conds = orderConditions(own.map((r) => r.condition), own.map((r) => r.condition)).filter((c) => c !== BASELINE);
+    const seen = [...a.conditions.keys()];
+    const conds = orderConditions(seen, seen).filter((c) => c !== BASELINE);
     out[arm] = {};
     for (const c of conds) {
-      const pairs = pairPrefixMeans(normal, prefixMeans(own.filter((r) => r.condition === c)));
+      const pairs = pairPrefixMeans(normal, a.conditions.get(c)!.main.prefixMeans());
       out[arm]![c] = powerEstimate(pairs.map((p) => p.x - p.y), opts);
     }
   }

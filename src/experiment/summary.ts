@@ -1,5 +1,6 @@
 import { BASELINE } from './conditions';
-import { comparePaired, computeMetrics, pairPrefixMeans, prefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
+import { comparePaired, metricsOfTally, pairPrefixMeans, type ArmMetrics, type ScoredRecord } from './metrics';
+import { tallyRecords, type RecordTally } from './tally';
 import { hash32 } from './rng';
 import type { InterventionKind } from './interventions';
 import type { JudgeAgreement } from './judges';
@@ -25,7 +26,13 @@ export interface ArmComparison {
 
 /** Every pair of arms under the baseline condition, in config order. */
 export function compareArms(records: ScoredRecord[], armOrder: string[], seed = 4337): ArmComparison[] {
-  const means = new Map(armOrder.map((a) => [a, prefixMeans(records.filter((r) => r.arm === a && r.condition === BASELINE))]));
+  return compareArmsOfTally(tallyRecords(records), armOrder, seed);
+}
+
+/** `compareArms` of a tally. */
+export function compareArmsOfTally(tally: RecordTally, armOrder: string[], seed = 4337): ArmComparison[] {
+  const empty = new Map<string, number>();
+  const means = new Map(armOrder.map((a) => [a, tally.arms.get(a)?.conditions.get(BASELINE)?.main.prefixMeans() ?? empty]));
   const out: ArmComparison[] = [];
   for (let i = 0; i < armOrder.length; i++) {
     for (let j = i + 1; j < armOrder.length; j++) {
@@ -95,8 +102,12 @@ export interface SummaryOptions {
 
 /** Builds summary.json's content from scored records. */
 export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Summary {
-  const metrics = computeMetrics(records, opts.armOrder, opts.seed, opts.conditionOrder);
-  const invalid = records.filter((r) => r.reward === null).length;
+  return summaryOfTally(tallyRecords(records), opts);
+}
+
+/** Builds summary.json's content from a tally of the records. */
+export function summaryOfTally(tally: RecordTally, opts: SummaryOptions): Summary {
+  const metrics = metricsOfTally(tally, opts.armOrder, opts.seed, opts.conditionOrder);
   return {
     runId: opts.runId,
     runIds: opts.runIds ?? [opts.runId],
@@ -105,14 +116,14 @@ export function buildSummary(records: ScoredRecord[], opts: SummaryOptions): Sum
     configHash: opts.configHash ?? null,
     scale: {
       arms: Object.keys(metrics.arms).length,
-      prefixes: new Set(records.map((r) => r.prefixId)).size,
-      samplesPerPrefix: records.reduce((m, r) => Math.max(m, r.sample + 1), 0),
-      judgedSuffixes: records.length,
-      invalid,
-      invalidJudgeRate: records.length === 0 ? 0 : invalid / records.length,
+      prefixes: tally.prefixes.size,
+      samplesPerPrefix: tally.maxSample + 1,
+      judgedSuffixes: tally.records,
+      invalid: tally.invalid,
+      invalidJudgeRate: tally.records === 0 ? 0 : tally.invalid / tally.records,
     },
     arms: metrics.arms,
-    armComparisons: compareArms(records, Object.keys(metrics.arms), opts.seed),
+    armComparisons: compareArmsOfTally(tally, Object.keys(metrics.arms), opts.seed),
     // Only present when there are any, so a run of the note's conditions writes today's summary.json to the byte.
     ...(opts.interventions && Object.keys(opts.interventions).length > 0 ? { interventions: opts.interventions } : {}),
     ...(opts.judgeAgreement ? { judgeAgreement: opts.judgeAgreement } : {}),

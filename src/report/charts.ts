@@ -2,6 +2,7 @@
 import { BASELINE, shortCondition } from '../experiment/conditions';
 import { orderConditions } from '../experiment/metrics';
 import type { Summary } from '../experiment/summary';
+import { tallyRecords, type RecordTally } from '../experiment/tally';
 import type { VegaLiteSpec } from './vega';
 
 /** What the report reads of a record: the fields samples.jsonl must have, and optionally its prefix index and error. */
@@ -22,14 +23,7 @@ const FONT = { font: 'sans-serif', background: 'white' };
 
 /** Prefix ids in the run's order: by prefixIndex where records carry one, then by first appearance. */
 export function prefixOrder(records: ReportRecord[]): string[] {
-  const first = new Map<string, { index: number; at: number }>();
-  records.forEach((r, at) => {
-    const index = typeof r.prefixIndex === 'number' && Number.isFinite(r.prefixIndex) ? r.prefixIndex : Infinity;
-    const seen = first.get(r.prefixId);
-    if (!seen) first.set(r.prefixId, { index, at });
-    else if (index < seen.index) seen.index = index;
-  });
-  return [...first].sort(([, a], [, b]) => a.index - b.index || a.at - b.at).map(([id]) => id);
+  return tallyRecords(records).prefixOrder();
 }
 
 /** Reward mean per arm and condition, as bars with their 95% cluster confidence interval. */
@@ -84,7 +78,12 @@ export function forestSpec(summary: Summary): VegaLiteSpec | null {
   const y = { field: 'arm', type: 'nominal', sort: arms, title: 'Arm' };
   const yOffset = { field: 'intervention', type: 'nominal', sort: interventions };
   const color = { field: 'intervention', type: 'nominal', sort: interventions, title: 'Intervention', legend: { labelLimit: 320 } };
-  const x = { type: 'quantitative', title: `Sensitivity: ${BASELINE} − intervention` };
+  // The axis always reaches zero, the line every interval is read against, and a little past the widest interval.
+  const ends = values.flatMap((v) => [v.mean!, ...(v.lo !== null && v.hi !== null ? [v.lo, v.hi] : [])]);
+  const lo = Math.min(0, ...ends);
+  const hi = Math.max(0, ...ends);
+  const pad = Math.max(0.01, (hi - lo) * 0.05);
+  const x = { type: 'quantitative', title: `Sensitivity: ${BASELINE} − intervention`, scale: { domain: [lo - (lo < 0 ? pad : 0), hi + (hi > 0 ? pad : 0)], nice: true } };
   return {
     config: FONT,
     title: { text: 'Causal sensitivity per arm and intervention', subtitle: 'mean prefix difference, 95% paired bootstrap interval over prefixes' },
@@ -103,25 +102,32 @@ export function forestSpec(summary: Summary): VegaLiteSpec | null {
   };
 }
 
-/** One arm's prefix × condition heatmap of prefix mean rewards (grey where a prefix has no valid record). */
-export function heatmapSpec(arm: string, records: ReportRecord[], prefixes: string[]): VegaLiteSpec {
-  const own = records.filter((r) => r.arm === arm);
-  const conds = orderConditions(own.map((r) => r.condition));
-  const cells = new Map<string, { sum: number; valid: number; n: number }>();
-  for (const r of own) {
-    const key = `${r.prefixId}\u0000${r.condition}`;
-    const c = cells.get(key) ?? { sum: 0, valid: 0, n: 0 };
-    c.n += 1;
-    if (r.reward !== null) {
-      c.sum += r.reward;
-      c.valid += 1;
-    }
-    cells.set(key, c);
-  }
-  const ownPrefixes = prefixes.filter((p) => conds.some((c) => cells.has(`${p}\u0000${c}`)));
+/**
+ * Above this many prefixes an arm's heatmap stops drawing a row per prefix (which would be a barcode, and which vega
+ * cannot compile at a few thousand rows) and bins the prefixes by their mean reward instead.
+ */
+export const HEATMAP_MAX_PREFIXES = 200;
+
+/** One prefix under one arm × condition: its records, its valid ones and the sum of their rewards. */
+interface HeatCell {
+  n: number;
+  valid: number;
+  sum: number;
+}
+
+/** One arm's heatmap: a row per prefix up to HEATMAP_MAX_PREFIXES, the prefixes binned by mean reward above. */
+export function heatmapSpec(arm: string, tally: RecordTally, prefixes: string[]): VegaLiteSpec {
+  const own = tally.arms.get(arm)?.conditions ?? new Map();
+  const conds = orderConditions(own.keys());
+  const cellOf = (prefix: string, condition: string): HeatCell | undefined => {
+    const c = own.get(condition)?.main.cells.get(prefix);
+    return c ? { n: c.n, valid: c.rewards.length, sum: c.rewards.reduce((a: number, b: number) => a + b, 0) } : undefined;
+  };
+  const ownPrefixes = prefixes.filter((p) => conds.some((c) => own.get(c)?.main.cells.has(p)));
+  if (ownPrefixes.length > HEATMAP_MAX_PREFIXES) return binnedHeatmapSpec(arm, conds, ownPrefixes, cellOf);
   const values = ownPrefixes.flatMap((prefix) =>
     conds.flatMap((condition) => {
-      const c = cells.get(`${prefix}\u0000${condition}`);
+      const c = cellOf(prefix, condition);
       return c ? [{ prefix, condition: shortCondition(condition), mean: c.valid ? c.sum / c.valid : null, valid: c.valid, n: c.n }] : [];
     }),
   );
@@ -153,6 +159,49 @@ export function heatmapSpec(arm: string, records: ReportRecord[], prefixes: stri
       y: { field: 'prefix', type: 'nominal', sort: ownPrefixes, title: 'Prefix', axis: step >= 8 ? {} : { labels: false, ticks: false } },
     },
     layer,
+  };
+}
+
+/** The bins of the binned heatmap, top row first: tenths of the prefix mean reward, and prefixes with no valid reward. */
+export const HEATMAP_BINS = [...Array.from({ length: 10 }, (_, i) => `${((9 - i) / 10).toFixed(1)}–${((10 - i) / 10).toFixed(1)}`), 'no valid reward'];
+
+/** The bin of a prefix mean (the last bin, 0.9–1.0, is closed). */
+export function heatmapBin(mean: number | null): string {
+  if (mean === null) return HEATMAP_BINS[10]!;
+  return HEATMAP_BINS[9 - Math.min(9, Math.floor(mean * 10 + 1e-9))]!;
+}
+
+/** Prefixes per condition and bin of prefix mean reward: ten bins and one for prefixes without a valid reward. */
+function binnedHeatmapSpec(arm: string, conds: string[], prefixes: string[], cellOf: (p: string, c: string) => HeatCell | undefined): VegaLiteSpec {
+  const values = conds.flatMap((condition) => {
+    const counts = new Map<string, number>();
+    let total = 0;
+    for (const p of prefixes) {
+      const c = cellOf(p, condition);
+      if (!c) continue;
+      total++;
+      const bin = heatmapBin(c.valid ? c.sum / c.valid : null);
+      counts.set(bin, (counts.get(bin) ?? 0) + 1);
+    }
+    return HEATMAP_BINS.map((bin) => ({ condition: shortCondition(condition), bin, prefixes: counts.get(bin) ?? 0, share: total ? (counts.get(bin) ?? 0) / total : 0 }));
+  });
+  return {
+    config: FONT,
+    title: { text: arm, subtitle: `${prefixes.length.toLocaleString('en-US')} prefixes, counted by prefix mean reward` },
+    data: { values },
+    width: { step: 64 },
+    height: { step: 22 },
+    encoding: {
+      x: { field: 'condition', type: 'nominal', sort: conds.map(shortCondition), title: null, axis: { orient: 'top', labelAngle: 0 } },
+      y: { field: 'bin', type: 'nominal', sort: HEATMAP_BINS, title: 'Prefix mean reward' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', title: 'Share of prefixes', scale: { domain: [0, 1], scheme: 'blues' } } } },
+      {
+        mark: { type: 'text', fontSize: 9 },
+        encoding: { text: { field: 'prefixes', type: 'quantitative', format: ',d' }, color: { condition: { test: 'datum.share > 0.6', value: 'white' }, value: 'black' } },
+      },
+    ],
   };
 }
 

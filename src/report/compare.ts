@@ -3,6 +3,7 @@
 import { comparePaired, orderConditions, pairPrefixMeans } from '../experiment/metrics';
 import { formatRate, formatSigned } from '../experiment/format';
 import { hash32 } from '../experiment/rng';
+import { RecordTally, tallyRecords } from '../experiment/tally';
 
 /** What the comparison reads of a record (the required fields of samples.jsonl). */
 export interface CompareRecord {
@@ -79,24 +80,15 @@ export interface CompareResult {
   comparisons: ArmComparison[];
 }
 
+/** Records, or the tally of a run's records read as a stream (what `compare` of two large runs holds). */
+const tallyOf = (x: CompareRecord[] | RecordTally): RecordTally => (x instanceof RecordTally ? x : tallyRecords(x));
+
 const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-function armsOf(records: CompareRecord[]): string[] {
-  return [...new Set(records.map((r) => r.arm))];
-}
-
-/** Valid rewards of one arm, by condition then prefix. */
-function rewardsBy(records: CompareRecord[], arm: string): Map<string, Map<string, number[]>> {
+/** Valid rewards of one arm, by condition then prefix (prefixes in order of their first valid reward). */
+function rewardsBy(tally: RecordTally, arm: string): Map<string, Map<string, number[]>> {
   const out = new Map<string, Map<string, number[]>>();
-  for (const r of records) {
-    if (r.arm !== arm) continue;
-    const byPrefix = out.get(r.condition) ?? new Map<string, number[]>();
-    out.set(r.condition, byPrefix);
-    if (r.reward === null) continue;
-    const list = byPrefix.get(r.prefixId) ?? [];
-    list.push(r.reward);
-    byPrefix.set(r.prefixId, list);
-  }
+  for (const [condition, c] of tally.arms.get(arm)?.conditions ?? []) out.set(condition, new Map(c.main.order.map((p) => [p, c.main.cells.get(p)!.rewards])));
   return out;
 }
 
@@ -127,9 +119,9 @@ function compareCondition(condition: string, a: Map<string, number[]>, b: Map<st
 }
 
 /** Which (arm of A, arm of B) pairs to compare; a CompareError names the argument that asks for the impossible. */
-export function armPairs(a: CompareRecord[], b: CompareRecord[], opts: CompareOptions): { armA: string; armB: string }[] {
-  const inA = armsOf(a);
-  const inB = armsOf(b);
+export function armPairs(a: CompareRecord[] | RecordTally, b: CompareRecord[] | RecordTally, opts: CompareOptions): { armA: string; armB: string }[] {
+  const inA = tallyOf(a).armNames();
+  const inB = tallyOf(b).armNames();
   const list = (xs: string[]) => xs.map((x) => `"${x}"`).join(', ');
   if (opts.armA !== undefined || opts.armB !== undefined) {
     if (opts.arms?.length) throw new CompareError('--arm', '--arm cannot be combined with --arm-a/--arm-b');
@@ -152,9 +144,11 @@ export function armPairs(a: CompareRecord[], b: CompareRecord[], opts: CompareOp
 }
 
 /** Compares run B with run A, per arm pair and per condition both ran, paired over their shared prefixes. */
-export function compareRuns(a: CompareRecord[], b: CompareRecord[], opts: CompareOptions = {}): CompareResult {
+export function compareRuns(recordsA: CompareRecord[] | RecordTally, recordsB: CompareRecord[] | RecordTally, opts: CompareOptions = {}): CompareResult {
   const seed = opts.seed ?? 4337;
   const draws = opts.draws ?? 10000;
+  const a = tallyOf(recordsA);
+  const b = tallyOf(recordsB);
   const comparisons = armPairs(a, b, opts).map(({ armA, armB }) => {
     const ra = rewardsBy(a, armA);
     const rb = rewardsBy(b, armB);

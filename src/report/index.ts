@@ -5,11 +5,14 @@
 import { formatRate, formatSigned, formatWords } from '../experiment/format';
 import type { Summary } from '../experiment/summary';
 import { BASELINE } from '../experiment/conditions';
-import { forestSpec, heatmapSpec, prefixOrder, rewardSpec, truncationSpec, type ReportRecord } from './charts';
+import { tallyRecords, type RecordTally } from '../experiment/tally';
+import { forestSpec, HEATMAP_MAX_PREFIXES, heatmapSpec, rewardSpec, truncationSpec, type ReportRecord } from './charts';
 import { esc, scriptHash } from './html';
-import { renderSvgs, type VegaLiteSpec } from './vega';
+import { renderCharts, type VegaLiteSpec } from './vega';
 import { SAMPLE_BROWSER_SCRIPT, SAMPLE_BROWSER_STYLE, sampleBrowserHtml } from './sampleBrowser';
-import { buildSampleIndex } from './sampleIndex';
+import { buildSampleIndex, type SampleIndex } from './sampleIndex';
+
+export { SampleIndexBuilder, SampleTextMeter, SAMPLE_TEXT_BUDGET, type SampleIndex } from './sampleIndex';
 
 export type { ReportRecord } from './charts';
 
@@ -85,21 +88,52 @@ function sensitivityNumbers(summary: Summary): string {
 
 /** Renders report.html from a summary and the records it was computed from. */
 export async function renderReportHtml(summary: Summary, records: ReportRecord[], opts: ReportHtmlOptions = {}): Promise<string> {
-  const arms = [...new Set([...Object.keys(summary.arms), ...records.map((r) => r.arm)])];
-  const prefixes = prefixOrder(records);
+  const tally = tallyRecords(records);
+  const sampleIndex = opts.samplesHtml === undefined
+    ? buildSampleIndex(records, { runId: summary.runId, truth: opts.truth, prefixText: opts.prefixText, budget: opts.sampleTextBudget })
+    : undefined;
+  return renderReportPage(summary, tally, { ...opts, sampleIndex });
+}
+
+/** A chart of the page that could not be drawn, and why. */
+export interface LeftOutChart {
+  chart: string;
+  error: string;
+}
+
+/**
+ * Renders report.html from a summary, the tally of its records (the charts need nothing more) and the sample index
+ * (unless `samplesHtml` replaces the browser). A chart that cannot be drawn is left out with its reason on the page
+ * (and in `leftOut`), and the rest of the page is written all the same.
+ */
+export async function renderReportPage(summary: Summary, tally: RecordTally, opts: ReportHtmlOptions & { sampleIndex?: SampleIndex; leftOut?: LeftOutChart[] } = {}): Promise<string> {
+  const arms = [...new Set([...Object.keys(summary.arms), ...tally.armNames()])];
+  const prefixes = tally.prefixOrder();
   const reward = rewardSpec(summary);
   const forest = forestSpec(summary);
   const truncation = truncationSpec(summary);
-  const heatArms = arms.filter((a) => records.some((r) => r.arm === a));
-  const specs: VegaLiteSpec[] = [
-    ...(reward ? [reward] : []), ...(forest ? [forest] : []), ...(truncation ? [truncation] : []), ...heatArms.map((a) => heatmapSpec(a, records, prefixes)),
+  const heatArms = arms.filter((a) => tally.arms.has(a));
+  const named: { name: string; spec: VegaLiteSpec }[] = [
+    ...(reward ? [{ name: 'reward', spec: reward }] : []),
+    ...(forest ? [{ name: 'sensitivity', spec: forest }] : []),
+    ...(truncation ? [{ name: 'truncation', spec: truncation }] : []),
+    ...heatArms.map((a) => ({ name: `heatmap of ${a}`, spec: heatmapSpec(a, tally, prefixes) })),
   ];
-  const svgs = await renderSvgs(specs);
+  const drawn = await renderCharts(named.map((n) => n.spec));
+  const leftOut = opts.leftOut ?? [];
+  const charts = drawn.map((c, i) => {
+    if ('svg' in c) return { svg: c.svg };
+    leftOut.push({ chart: named[i]!.name, error: c.error });
+    return { error: c.error, name: named[i]!.name };
+  });
+  // A chart that could not be drawn says so where it would have been.
+  const place = (name: string, c: { svg?: string; error?: string } | null, attrs = ''): string =>
+    !c ? '' : c.svg !== undefined ? figure(name, c.svg, attrs) : `<p class="muted left-out" data-chart-left-out="${esc(name)}">Left out: this chart could not be drawn (${esc(c.error)}). The numbers below are complete.</p>`;
   let next = 0;
-  const rewardSvg = reward ? svgs[next++]! : null;
-  const forestSvg = forest ? svgs[next++]! : null;
-  const truncationSvg = truncation ? svgs[next++]! : null;
-  const heatSvgs = heatArms.map(() => svgs[next++]!);
+  const rewardSvg = reward ? charts[next++]! : null;
+  const forestSvg = forest ? charts[next++]! : null;
+  const truncationSvg = truncation ? charts[next++]! : null;
+  const heatSvgs = heatArms.map(() => charts[next++]!);
 
   const s = summary.scale;
   const script = opts.samplesHtml === undefined;
@@ -134,13 +168,13 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
   );
 
   out.push('<h2 id="reward">Reward mean</h2>');
-  out.push(rewardSvg ? figure('reward', rewardSvg) : '<p class="muted">No valid rewards to chart.</p>');
+  out.push(rewardSvg ? place('reward', rewardSvg) : '<p class="muted">No valid rewards to chart.</p>');
   out.push('<details><summary>Numbers</summary>', rewardNumbers(summary), '</details>');
 
   out.push('<h2 id="sensitivity">Causal sensitivity</h2>');
   if (forestSvg) {
     out.push(`<p>Prefix-level <code>${esc(BASELINE)} − intervention</code>: positive means the arm's own thought helped relative to the intervention.</p>`);
-    out.push(figure('sensitivity', forestSvg));
+    out.push(place('sensitivity', forestSvg));
     out.push('<details><summary>Numbers</summary>', sensitivityNumbers(summary), '</details>');
   } else {
     out.push(`<p class="muted">Left out: no intervention was run next to <code>${esc(BASELINE)}</code>.</p>`);
@@ -150,16 +184,20 @@ export async function renderReportHtml(summary: Summary, records: ReportRecord[]
   if (truncationSvg) {
     out.push('<h2 id="truncation">Truncation curve</h2>');
     out.push('<p>Reward mean when the suffix is sampled after the first words of the arm\'s own thought (Lanham et al. 2023): a flat curve means the answer was fixed early in the thought.</p>');
-    out.push(figure('truncation', truncationSvg));
+    out.push(place('truncation', truncationSvg));
   }
 
-  out.push('<h2 id="heatmaps">Prefix × condition reward, per arm</h2>', '<div class="heatmaps">');
-  heatArms.forEach((arm, i) => out.push(figure('heatmap', heatSvgs[i]!, ` data-arm="${esc(arm)}"`)));
+  out.push('<h2 id="heatmaps">Prefix × condition reward, per arm</h2>');
+  if (prefixes.length > HEATMAP_MAX_PREFIXES) {
+    out.push(`<p class="muted" id="heatmaps-binned">With ${esc(prefixes.length.toLocaleString('en-US'))} prefixes, more than the ${HEATMAP_MAX_PREFIXES} a row per prefix stays readable for, each arm's heatmap counts its prefixes by their mean reward under each condition, in tenths (samples.jsonl and <code>thought-probe view</code> have every prefix).</p>`);
+  }
+  out.push('<div class="heatmaps">');
+  heatArms.forEach((arm, i) => out.push(place('heatmap', heatSvgs[i]!, ` data-arm="${esc(arm)}"`)));
   out.push('</div>');
 
   if (script) {
-    const index = buildSampleIndex(records, { runId: summary.runId, truth: opts.truth, prefixText: opts.prefixText, budget: opts.sampleTextBudget });
-    out.push(sampleBrowserHtml(index), `<script>${SAMPLE_BROWSER_SCRIPT}</script>`);
+    if (!opts.sampleIndex) throw new Error('renderReportPage: a page with the sample browser needs its sampleIndex');
+    out.push(sampleBrowserHtml(opts.sampleIndex), `<script>${SAMPLE_BROWSER_SCRIPT}</script>`);
   } else {
     out.push(opts.samplesHtml!);
   }

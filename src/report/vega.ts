@@ -51,15 +51,21 @@ async function loadDirect(): Promise<Modules> {
   return { vega: vega as VegaModule, vl: vl as VegaLiteModule };
 }
 
-async function renderWith(m: Modules, specs: VegaLiteSpec[]): Promise<string[]> {
-  const out: string[] = [];
+/** One chart drawn, or why it could not be. */
+export type ChartResult = { svg: string } | { error: string };
+
+async function renderWith(m: Modules, specs: VegaLiteSpec[]): Promise<ChartResult[]> {
+  const out: ChartResult[] = [];
   for (const spec of specs) {
-    const quiet = m.vega.logger(m.vega.Error);
-    const view = new m.vega.View(m.vega.parse(m.vl.compile(spec, { logger: quiet }).spec), { renderer: 'none', logLevel: m.vega.Error });
+    let view: VegaView | undefined;
     try {
-      out.push(await view.toSVG());
+      const quiet = m.vega.logger(m.vega.Error);
+      view = new m.vega.View(m.vega.parse(m.vl.compile(spec, { logger: quiet }).spec), { renderer: 'none', logLevel: m.vega.Error });
+      out.push({ svg: await view.toSVG() });
+    } catch (e) {
+      out.push({ error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
     } finally {
-      view.finalize();
+      view?.finalize();
     }
   }
   return out;
@@ -70,28 +76,38 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
   const [vega, vl] = await Promise.all([import(workerData.urls.vega), import(workerData.urls.vl)]);
-  const svgs = [];
+  const charts = [];
   for (const spec of workerData.specs) {
-    const quiet = vega.logger(vega.Error);
-    const view = new vega.View(vega.parse(vl.compile(spec, { logger: quiet }).spec), { renderer: 'none', logLevel: vega.Error });
-    try { svgs.push(await view.toSVG()); } finally { view.finalize(); }
+    let view;
+    try {
+      const quiet = vega.logger(vega.Error);
+      view = new vega.View(vega.parse(vl.compile(spec, { logger: quiet }).spec), { renderer: 'none', logLevel: vega.Error });
+      charts.push({ svg: await view.toSVG() });
+    } catch (e) {
+      charts.push({ error: e instanceof Error ? e.name + ': ' + e.message : String(e) });
+    } finally {
+      if (view) view.finalize();
+    }
   }
-  return svgs;
+  return charts;
 })().then(
-  (svgs) => parentPort.postMessage({ svgs }),
+  (charts) => parentPort.postMessage({ charts }),
   (e) => parentPort.postMessage({ error: String((e && e.stack) || e) }),
 );
 `;
 
-function renderInWorker(specs: VegaLiteSpec[]): Promise<string[]> {
+// The worker gets the main thread's stack size, so that a chart that fails in a worker process fails here too.
+const STACK_SIZE_MB = 1;
+
+function renderInWorker(specs: VegaLiteSpec[]): Promise<ChartResult[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { urls: moduleUrls(), specs } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { urls: moduleUrls(), specs }, resourceLimits: { stackSizeMb: STACK_SIZE_MB } });
     let settled = false;
-    worker.once('message', (m: { svgs?: string[]; error?: string }) => {
+    worker.once('message', (m: { charts?: ChartResult[]; error?: string }) => {
       settled = true;
       void worker.terminate();
-      if (m.svgs) resolve(m.svgs);
-      else reject(new Error(`rendering the report's charts failed: ${m.error}`));
+      if (m.charts) resolve(m.charts);
+      else reject(new Error(`loading the report's chart renderer failed: ${m.error}`));
     });
     worker.once('error', (e) => {
       settled = true;
@@ -115,8 +131,11 @@ export function preloadCharts(): void {
   });
 }
 
-/** Compiles each vega-lite spec and renders it to an SVG string, in order. */
-export async function renderSvgs(specs: VegaLiteSpec[]): Promise<string[]> {
+/**
+ * Compiles each vega-lite spec and renders it to an SVG string, in order; a chart that cannot be drawn gives its
+ * error in its place and the others are drawn all the same.
+ */
+export async function renderCharts(specs: VegaLiteSpec[]): Promise<ChartResult[]> {
   if (specs.length === 0) return [];
   if (!useWorker) {
     let mods: Modules;
@@ -131,4 +150,12 @@ export async function renderSvgs(specs: VegaLiteSpec[]): Promise<string[]> {
     return renderWith(mods, specs);
   }
   return renderInWorker(specs);
+}
+
+/** Renders every spec to SVG, failing on the first chart that cannot be drawn. */
+export async function renderSvgs(specs: VegaLiteSpec[]): Promise<string[]> {
+  return (await renderCharts(specs)).map((c, i) => {
+    if ('error' in c) throw new Error(`chart ${i + 1} of ${specs.length} could not be drawn: ${c.error}`);
+    return c.svg;
+  });
 }

@@ -1,21 +1,55 @@
 import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
-import { appendFile, mkdir, open, readFile, writeFile, rename, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunConfig, DatasetRow } from '../config/schema';
 import { MissingStoredInputError } from '../errors';
 import type { RunDocument, RunStore, StoreKind, StoredListener, StoreRef } from './types';
 
 interface FileIndex {
+  /** Bytes of the file read so far (whole lines only). */
   offset: number;
-  entries: Map<string, unknown>;
+  /** Where each key's first line starts in the file: every key, but no entry. */
+  at: Map<string, number>;
+  /** The most recently read or written entries, up to ENTRY_CACHE (what `peek` answers without reading). */
+  cache: Map<string, unknown>;
+  /** Entries this process appended that no read has placed yet (their offsets are learnt on the next read). */
+  mine: Map<string, unknown>;
+}
+
+// Entries an index keeps per arm and kind beyond their offsets: a window of the latest, as the PostgreSQL store keeps,
+// so that a worker's memory grows with the number of keys of a run (tens of bytes each), not with their texts.
+const ENTRY_CACHE = 2048;
+// Appended entries awaiting their offsets, before a put reads the file to place them.
+const MINE_CAP = 4096;
+// How much of a file one read takes at a time.
+const READ_CHUNK = 4 * 1024 * 1024;
+
+function cacheEntry(idx: FileIndex, key: string, entry: unknown): void {
+  idx.cache.delete(key);
+  idx.cache.set(key, entry);
+  if (idx.cache.size > ENTRY_CACHE) idx.cache.delete(idx.cache.keys().next().value!);
+}
+
+/** The JSON line that starts at `offset` of an open file (whole lines only are indexed, so it ends in a newline). */
+function readLineAt(fd: number, offset: number): string {
+  let size = 4096;
+  for (;;) {
+    const buf = Buffer.alloc(size);
+    const n = readSync(fd, buf, 0, size, offset);
+    const end = buf.subarray(0, n).indexOf(0x0a);
+    if (end >= 0) return buf.toString('utf8', 0, end);
+    if (n < size) return buf.toString('utf8', 0, n);
+    size *= 4;
+  }
 }
 
 /**
  * The file store, the embedded default: `<output.dir>/<runId>/store/<arm>/<kind>.jsonl`, append-only, and the run's
  * document in `<output.dir>/<runId>/config.json`. Entries are keyed, so a write repeated by a retried activity
  * leaves one entry (the first); a torn last line from a crash is ignored. Worker processes on one host share it
- * through the file system; each keeps an index it tops up from the file. Other hosts cannot see it.
+ * through the file system; each keeps an index it tops up from the file: where every key's line is, and the latest
+ * entries themselves (older ones are read again from the file when asked for). Other hosts cannot see it.
  */
 export class FileRunStore implements RunStore {
   private readonly indexes = new Map<string, FileIndex>();
@@ -40,61 +74,100 @@ export class FileRunStore implements RunStore {
     return f;
   }
 
-  private readonly refreshing = new Map<string, Promise<FileIndex>>();
-
-  /** Reads what other writers appended since the last read; one read per file at a time, so none is skipped. */
-  private refresh(file: string): Promise<FileIndex> {
-    const previous = this.refreshing.get(file) ?? Promise.resolve(undefined);
-    const next = previous.then(() => this.readNew(file));
-    // A failed read must not poison later ones.
-    this.refreshing.set(file, next.catch(() => undefined) as Promise<FileIndex>);
-    return next;
-  }
-
-  private async readNew(file: string): Promise<FileIndex> {
+  private index(file: string): FileIndex {
     let idx = this.indexes.get(file);
     if (!idx) {
-      idx = { offset: 0, entries: new Map() };
+      idx = { offset: 0, at: new Map(), cache: new Map(), mine: new Map() };
       this.indexes.set(file, idx);
     }
-    // One stat when nothing was appended (the common case); the file is opened only when it grew.
-    let size: number;
+    return idx;
+  }
+
+  /**
+   * Reads the whole lines other writers (and this process) appended since the last read, noting where each new key
+   * starts. Synchronous, in chunks: one read never interleaves with another, so none is skipped or read twice.
+   */
+  private catchUp(file: string): FileIndex {
+    const idx = this.index(file);
+    let fd: number;
     try {
-      size = (await stat(file)).size;
+      fd = openSync(file, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return idx;
       throw e;
     }
-    if (size <= idx.offset) return idx;
-    const fh = await open(file, 'r');
     try {
-      const buf = Buffer.alloc(size - idx.offset);
-      await fh.read(buf, 0, buf.length, idx.offset);
-      const text = buf.toString('utf8');
-      const end = text.lastIndexOf('\n');
-      if (end < 0) return idx;
-      for (const line of text.slice(0, end).split('\n')) {
-        if (!line) continue;
-        try {
-          const e = JSON.parse(line) as { key: string };
-          if (!idx.entries.has(e.key)) idx.entries.set(e.key, e);
-        } catch {
-          // A line torn by a crash mid-write: the entry is simply redone.
+      const size = fstatSync(fd).size;
+      let chunk = READ_CHUNK;
+      while (idx.offset < size) {
+        const length = Math.min(chunk, size - idx.offset);
+        const buf = Buffer.alloc(length);
+        const n = readSync(fd, buf, 0, length, idx.offset);
+        let start = 0;
+        for (let end = buf.indexOf(0x0a); end >= 0 && end < n; end = buf.indexOf(0x0a, start)) {
+          if (end > start) this.place(idx, buf.toString('utf8', start, end), idx.offset + start);
+          start = end + 1;
         }
+        if (start === 0) {
+          // No whole line in the chunk: a line longer than it (read a larger one), or a torn last line (stop).
+          if (length >= size - idx.offset) break;
+          chunk *= 2;
+          continue;
+        }
+        idx.offset += start;
       }
-      idx.offset += Buffer.byteLength(text.slice(0, end + 1), 'utf8');
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     return idx;
+  }
+
+  /** Notes a line read from the file: the first line of a key wins (an entry of ours that lost to another writer's gives way). */
+  private place(idx: FileIndex, line: string, offset: number): void {
+    let e: { key: string };
+    try {
+      e = JSON.parse(line) as { key: string };
+    } catch {
+      // A line torn by a crash mid-write: the entry is simply redone.
+      return;
+    }
+    if (idx.at.has(e.key)) return;
+    idx.at.set(e.key, offset);
+    idx.mine.delete(e.key);
+    cacheEntry(idx, e.key, e);
+  }
+
+  /** Reads what was appended since the last read (kept as a promise for the callers' sake). */
+  private refresh(file: string): Promise<FileIndex> {
+    try {
+      return Promise.resolve(this.catchUp(file));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The entry under a key as far as this process has read the file: from memory, or its line read again. */
+  private entry<T>(file: string, idx: FileIndex, key: string, keep: boolean): T | undefined {
+    const cached = idx.cache.get(key) ?? idx.mine.get(key);
+    if (cached !== undefined) return cached as T;
+    const offset = idx.at.get(key);
+    if (offset === undefined) return undefined;
+    const fd = openSync(file, 'r');
+    try {
+      const e = JSON.parse(readLineAt(fd, offset)) as T;
+      if (keep) cacheEntry(idx, key, e);
+      return e;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** The entry stored under a key, or undefined. */
   async get<T>(arm: string, kind: StoreKind, key: string): Promise<T | undefined> {
     const file = this.file(arm, kind);
-    const cached = this.indexes.get(file)?.entries.get(key);
-    if (cached !== undefined) return cached as T;
-    return (await this.refresh(file)).entries.get(key) as T | undefined;
+    const known = this.peek<T>(arm, kind, key);
+    if (known !== undefined) return known;
+    return this.entry<T>(file, await this.refresh(file), key, true);
   }
 
   /** Stores an entry under its key unless one is there already; returns the stored entry. */
@@ -108,7 +181,10 @@ export class FileRunStore implements RunStore {
     // Synchronous on purpose: a small append costs a few microseconds this way, against some sixty of CPU
     // through the promise API, and it is on the path of every request.
     writeSync(this.appender(arm, file), `${JSON.stringify(entry)}\n`);
-    this.indexes.get(file)?.entries.set(entry.key, entry);
+    const idx = this.index(file);
+    idx.mine.set(entry.key, entry);
+    // Place what this process appended now and then, so entries waiting for their offsets stay few.
+    if (idx.mine.size > MINE_CAP) this.catchUp(file);
     for (const fn of this.listeners) fn(arm, kind, entry.key);
     return entry;
   }
@@ -162,14 +238,15 @@ export class FileRunStore implements RunStore {
     for (const fd of this.appenders.values()) closeSync(fd);
     this.appenders.clear();
     this.indexes.clear();
-    // The last read of each file holds its index too; and nothing global may keep this store alive.
-    this.refreshing.clear();
+    // Nothing global may keep this store alive.
     for (let i = openHandles.length - 1; i >= 0; i--) if (openHandles[i]!.store === this) openHandles.splice(i, 1);
   }
 
-  /** The entry under a key as far as this process has read the file (no file access). */
+  /** The entry under a key as far as this process has read the file (its line read again if it is not in memory). */
   peek<T>(arm: string, kind: StoreKind, key: string): T | undefined {
-    return this.indexes.get(this.file(arm, kind))?.entries.get(key) as T | undefined;
+    const file = this.file(arm, kind);
+    const idx = this.indexes.get(file);
+    return idx ? this.entry<T>(file, idx, key, true) : undefined;
   }
 
   /** Reads what was appended to a kind's file since this process last looked (one stat when nothing was). */
@@ -177,20 +254,75 @@ export class FileRunStore implements RunStore {
     await this.refresh(this.file(arm, kind));
   }
 
-  /** Reads the kind's file as `prime` does: a file is read from where this process left it, not by key. */
+  /** Reads the kind's file as `prime` does, then the entries under these keys (kept for `peek` as the latest). */
   async load<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>> {
-    const idx = await this.refresh(this.file(arm, kind));
+    return this.read<T>(arm, kind, keys, true);
+  }
+
+  /** The entries under these keys, not kept in memory beyond the answer. */
+  async lookup<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>> {
+    return this.read<T>(arm, kind, keys, false);
+  }
+
+  private async read<T>(arm: string, kind: StoreKind, keys: readonly string[], keep: boolean): Promise<Map<string, T>> {
+    const file = this.file(arm, kind);
+    const idx = await this.refresh(file);
     const found = new Map<string, T>();
+    const wanted: { key: string; offset: number }[] = [];
     for (const k of keys) {
-      const e = idx.entries.get(k);
+      const e = idx.cache.get(k) ?? idx.mine.get(k);
       if (e !== undefined) found.set(k, e as T);
+      else {
+        const offset = idx.at.get(k);
+        if (offset !== undefined) wanted.push({ key: k, offset });
+      }
+    }
+    if (wanted.length === 0) return found;
+    // In file order, through one descriptor.
+    wanted.sort((a, b) => a.offset - b.offset);
+    const fd = openSync(file, 'r');
+    try {
+      for (const w of wanted) {
+        const e = JSON.parse(readLineAt(fd, w.offset)) as T;
+        if (keep) cacheEntry(idx, w.key, e);
+        found.set(w.key, e);
+      }
+    } finally {
+      closeSync(fd);
     }
     return found;
   }
 
-  /** Every entry of a kind for an arm, first write wins. */
+  /** How many keys of a kind an arm has. */
+  async count(arm: string, kind: StoreKind): Promise<number> {
+    const idx = await this.refresh(this.file(arm, kind));
+    let n = idx.at.size;
+    for (const k of idx.mine.keys()) if (!idx.at.has(k)) n++;
+    return n;
+  }
+
+  /** Every entry of a kind for an arm, first write wins, read from the file in order. */
   async all<T>(arm: string, kind: StoreKind): Promise<T[]> {
-    return [...(await this.refresh(this.file(arm, kind))).entries.values()] as T[];
+    const out: T[] = [];
+    for await (const page of this.scan<T>(arm, kind)) out.push(...page);
+    return out;
+  }
+
+  /** Every entry of a kind for an arm, first write wins, in pages in the file's order, none kept in memory. */
+  async *scan<T>(arm: string, kind: StoreKind, pageSize = 1000): AsyncGenerator<T[]> {
+    const file = this.file(arm, kind);
+    const idx = await this.refresh(file);
+    const offsets = [...idx.at.values()].sort((a, b) => a - b);
+    for (let i = 0; i < offsets.length; i += pageSize) {
+      const fd = openSync(file, 'r');
+      try {
+        yield offsets.slice(i, i + pageSize).map((o) => JSON.parse(readLineAt(fd, o)) as T);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const unplaced = [...idx.mine].filter(([k]) => !idx.at.has(k)).map(([, e]) => e as T);
+    if (unplaced.length) yield unplaced;
   }
 
   /** The run's document: config.json in the run directory. */
@@ -271,4 +403,53 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, content);
   await rename(tmp, file);
+}
+
+/**
+ * Files written under temporary names and renamed into place together once every one is complete (`commit`), or
+ * removed (`abort`): how a set of artifacts is written all or nothing, each streamed or whole.
+ */
+export class StagedFiles {
+  private readonly staged: { tmp: string; file: string }[] = [];
+
+  private tmpOf(file: string): string {
+    const tmp = `${file}.tmp-${process.pid}`;
+    this.staged.push({ tmp, file });
+    return tmp;
+  }
+
+  /** Writes a file's whole content under its temporary name. */
+  async write(file: string, content: string): Promise<void> {
+    await writeFile(this.tmpOf(file), content);
+  }
+
+  /** Opens a file's temporary name for streaming; `line` writes (waiting when the stream is full), `end` closes it. */
+  stream(file: string): { line: (text: string) => Promise<void>; end: () => Promise<void>; path: string } {
+    const path = this.tmpOf(file);
+    const out = createWriteStream(path);
+    let failure: unknown;
+    out.on('error', (e) => (failure = e));
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    failed.catch(() => undefined);
+    return {
+      path,
+      line: async (text) => {
+        if (failure) throw failure;
+        if (!out.write(`${text}\n`)) await Promise.race([once(out, 'drain'), failed]);
+      },
+      end: () => Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]),
+    };
+  }
+
+  /** Renames every staged file into place. */
+  async commit(): Promise<void> {
+    for (const s of this.staged) await rename(s.tmp, s.file);
+    this.staged.length = 0;
+  }
+
+  /** Removes every staged file that is still under its temporary name. */
+  async abort(): Promise<void> {
+    await Promise.all(this.staged.map((s) => rm(s.tmp, { force: true })));
+    this.staged.length = 0;
+  }
 }

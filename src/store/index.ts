@@ -2,7 +2,7 @@
 import { FileRunStore } from './file';
 import type { RunStore, StoreRef } from './types';
 
-export { FileRunStore, writeFileAtomic, writeJsonLinesAtomic } from './file';
+export { FileRunStore, StagedFiles, writeFileAtomic, writeJsonLinesAtomic } from './file';
 export { STORE_KINDS, type RunDocument, type RunStore, type StoreKind, type StoreRef, type StoredListener } from './types';
 
 /** What an activity input names its store by: a reference, or (older runs) the file store's run directory. */

@@ -307,6 +307,22 @@ export class PostgresRunStore implements RunStore {
     return found;
   }
 
+  /** The entries under these keys, one statement, not kept in the index. */
+  async lookup<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>> {
+    const rows = await this.query<{ key: string; body: T }>(
+      `read ${keys.length} ${kind} of arm ${arm}`,
+      'SELECT key, body FROM entries WHERE run_id = $1 AND arm = $2 AND kind = $3 AND key = ANY($4::text[])',
+      [this.ref.runId, arm, kind, [...new Set(keys)]],
+    );
+    return new Map(rows.map((r) => [r.key, r.body]));
+  }
+
+  /** How many entries of a kind an arm has. */
+  async count(arm: string, kind: StoreKind): Promise<number> {
+    const rows = await this.query<{ n: string }>(`count ${kind} of arm ${arm}`, 'SELECT count(*) AS n FROM entries WHERE run_id = $1 AND arm = $2 AND kind = $3', [this.ref.runId, arm, kind]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** The entry under a key as far as this process has read (no I/O). */
   peek<T>(arm: string, kind: StoreKind, key: string): T | undefined {
     return this.indexes.get(`${arm}\u0000${kind}`)?.entries.get(key) as T | undefined;

@@ -56,6 +56,13 @@ export interface RunStore {
    * the map; `peek` may see them too, while the process's index holds them.
    */
   load<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>>;
+  /**
+   * Reads the entries under these keys and returns those found, without keeping them in this process's memory: for
+   * passes over a whole run (artifacts, export, view), which ask for a run's entries a page at a time.
+   */
+  lookup<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>>;
+  /** How many entries of a kind an arm has (whoever stored them). */
+  count(arm: string, kind: StoreKind): Promise<number>;
   /** The entry under a key as far as this process has read (no I/O). */
   peek<T>(arm: string, kind: StoreKind, key: string): T | undefined;
   /** The entry under a key, reading the store when this process has not seen it yet. */

@@ -297,10 +297,10 @@ describe('renderReportHtml in process', () => {
   test('above its sample-text budget the file keeps charts, tables and whole prefixes evenly spaced, and says to use view', async () => {
     const records = noteRecords();
     const summary = buildSummary(records.map(scoreRecord), { runId: 'big-run-7' });
-    // The budget scaled down to a quarter of these records' distinct text: what a 40M-character budget does to a run four times its size.
+    // The budget scaled down to a quarter of these records' text: what a 40M-character budget does to a run four times its size.
     const all = sampleIndexOf(await renderReportHtml(summary, records));
-    const text = all.strings.reduce((n, x) => n + x.length, 0);
-    const html = await renderReportHtml(summary, records, { sampleTextBudget: Math.ceil(text / 4) });
+    expect(all.text).toBe(records.reduce((n, r) => n + r.thought.length + r.suffix.length + r.judge.raw.length, 0));
+    const html = await renderReportHtml(summary, records, { sampleTextBudget: Math.ceil(all.text / 4) });
     const index = sampleIndexOf(html);
     expect(index.sampled).toBe(true);
     const kept = index.rows.length / ROW_FIELDS.length;
