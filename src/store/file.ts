@@ -31,6 +31,42 @@ function cacheEntry(idx: FileIndex, key: string, entry: unknown): void {
   if (idx.cache.size > ENTRY_CACHE) idx.cache.delete(idx.cache.keys().next().value!);
 }
 
+/**
+ * Calls `fn` for every whole line of an open file between two offsets, reading a chunk at a time; returns the offset
+ * after the last whole line (a torn last line is left for a later read).
+ */
+function eachLine(fd: number, from: number, to: number, fn: (line: string, offset: number) => void): number {
+  let offset = from;
+  let chunk = READ_CHUNK;
+  while (offset < to) {
+    const length = Math.min(chunk, to - offset);
+    const buf = Buffer.alloc(length);
+    const n = readSync(fd, buf, 0, length, offset);
+    let start = 0;
+    for (let end = buf.indexOf(0x0a); end >= 0 && end < n; end = buf.indexOf(0x0a, start)) {
+      if (end > start) fn(buf.toString('utf8', start, end), offset + start);
+      start = end + 1;
+    }
+    if (start === 0) {
+      // No whole line in the chunk: a line longer than it (read a larger one), or a torn last line (stop).
+      if (length >= to - offset) break;
+      chunk *= 2;
+      continue;
+    }
+    offset += start;
+  }
+  return offset;
+}
+
+/** Whether JSON escapes a character of the text (a quote, a backslash, a control character), so it may not appear as it is in a line. */
+function escapedInJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
+  }
+  return false;
+}
+
 /** The JSON line that starts at `offset` of an open file (whole lines only are indexed, so it ends in a newline). */
 function readLineAt(fd: number, offset: number): string {
   let size = 4096;
@@ -97,25 +133,7 @@ export class FileRunStore implements RunStore {
       throw e;
     }
     try {
-      const size = fstatSync(fd).size;
-      let chunk = READ_CHUNK;
-      while (idx.offset < size) {
-        const length = Math.min(chunk, size - idx.offset);
-        const buf = Buffer.alloc(length);
-        const n = readSync(fd, buf, 0, length, idx.offset);
-        let start = 0;
-        for (let end = buf.indexOf(0x0a); end >= 0 && end < n; end = buf.indexOf(0x0a, start)) {
-          if (end > start) this.place(idx, buf.toString('utf8', start, end), idx.offset + start);
-          start = end + 1;
-        }
-        if (start === 0) {
-          // No whole line in the chunk: a line longer than it (read a larger one), or a torn last line (stop).
-          if (length >= size - idx.offset) break;
-          chunk *= 2;
-          continue;
-        }
-        idx.offset += start;
-      }
+      idx.offset = eachLine(fd, idx.offset, fstatSync(fd).size, (line, offset) => this.place(idx, line, offset));
     } finally {
       closeSync(fd);
     }
@@ -233,6 +251,17 @@ export class FileRunStore implements RunStore {
     return fd;
   }
 
+  /** What this process holds of the store: keys it knows the place of, and entries it keeps (for tests and benches). */
+  held(): { keys: number; entries: number } {
+    let keys = 0;
+    let entries = 0;
+    for (const idx of this.indexes.values()) {
+      keys += idx.at.size;
+      entries += idx.cache.size + idx.mine.size;
+    }
+    return { keys, entries };
+  }
+
   /** Closes this store's append descriptors and drops its indexes (a later write or read opens them again). */
   close(): void {
     for (const fd of this.appenders.values()) closeSync(fd);
@@ -291,6 +320,44 @@ export class FileRunStore implements RunStore {
       closeSync(fd);
     }
     return found;
+  }
+
+  /**
+   * Keys of an arm's records whose thought or suffix (lowercased) holds every term: one sequential read of its file,
+   * parsing only the lines whose text holds the terms at all.
+   */
+  async searchRecords(arm: string, terms: readonly string[]): Promise<string[]> {
+    const file = this.file(arm, 'records');
+    const idx = await this.refresh(file);
+    const quick = terms.every((t) => !escapedInJson(t));
+    const keys: string[] = [];
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return keys;
+      throw e;
+    }
+    try {
+      eachLine(fd, 0, idx.offset, (line, offset) => {
+        if (quick) {
+          const lower = line.toLowerCase();
+          if (!terms.every((t) => lower.includes(t))) return;
+        }
+        let r: { key: string; thought?: string; suffix?: string };
+        try {
+          r = JSON.parse(line) as typeof r;
+        } catch {
+          return;
+        }
+        if (idx.at.get(r.key) !== offset) return;
+        const text = `${r.thought ?? ''}\u0000${r.suffix ?? ''}`.toLowerCase();
+        if (terms.every((t) => text.includes(t))) keys.push(r.key);
+      });
+    } finally {
+      closeSync(fd);
+    }
+    return keys;
   }
 
   /** How many keys of a kind an arm has. */

@@ -10,6 +10,9 @@ export interface Migration {
   sql: string;
 }
 
+/** A record's searchable text, the expression migration 3 indexes: its thought and suffix, lowercased, a newline between. */
+export const RECORD_TEXT_SQL = "lower(coalesce(body->>'thought', '') || E'\\n' || coalesce(body->>'suffix', ''))";
+
 /**
  * Every migration, oldest first. Never edit or renumber one that has shipped: add the next.
  *
@@ -21,6 +24,9 @@ export interface Migration {
  *    the inserting transaction, so listeners hear only of committed entries, whoever inserted them.
  *    `documents`: the run's document (config, hash, what a resume reused), one row per run.
  * 2. `datasets`: a dataset's rows, put once under the hash of their content (`sha256:...`), shared by runs.
+ * 3. A trigram index (pg_trgm, PostgreSQL's own contrib extension) over records' lowercased thought and suffix, so
+ *    `view`'s search is an indexed `LIKE`. Where the extension cannot be created (no privilege, not installed), the
+ *    migration goes on without the index and a search reads the arm's records instead.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -64,6 +70,24 @@ export const MIGRATIONS: readonly Migration[] = [
         rows json NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       );
+    `,
+  },
+  {
+    version: 3,
+    name: 'a trigram index of the records\' text for view\'s search',
+    sql: `
+      DO $migration$
+      BEGIN
+        BEGIN
+          CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION WHEN OTHERS THEN
+          RAISE NOTICE 'pg_trgm could not be created (%): searches of records read every record of the arm', SQLERRM;
+        END;
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+          CREATE INDEX entries_record_text ON entries USING gin ((${RECORD_TEXT_SQL}) gin_trgm_ops) WHERE kind = 'records';
+        END IF;
+      END
+      $migration$;
     `,
   },
 ];

@@ -4,6 +4,7 @@ import type { DatasetRow, RunConfig } from '../config/schema';
 import { hostname } from 'node:os';
 import { MissingStoreUrlError, MissingStoredInputError, ProbeError, StoreAccessDeniedError, StoreUnavailableError } from '../errors';
 import { datasetRef, type DatasetStore } from './datasets';
+import { RECORD_TEXT_SQL } from './migrate';
 import type { RunDocument, RunStore, StoreKind, StoredListener } from './types';
 
 /** A PostgreSQL store's reference: the environment variable that holds the URL on each worker, and the run. */
@@ -178,6 +179,9 @@ class StoreDatabase {
 // memory stays flat however large the run.
 const INDEX_CAP = 1024;
 
+/** A record's searchable text as migration 3 indexes it (the same expression, so the planner uses the index). */
+const RECORD_TEXT = RECORD_TEXT_SQL;
+
 /** Keeps an entry in an index, forgetting the oldest beyond the cap. */
 function remember(idx: EntryIndex, key: string, body: unknown): void {
   if (idx.entries.has(key)) return;
@@ -315,6 +319,22 @@ export class PostgresRunStore implements RunStore {
       [this.ref.runId, arm, kind, [...new Set(keys)]],
     );
     return new Map(rows.map((r) => [r.key, r.body]));
+  }
+
+  /**
+   * Keys of an arm's records whose thought or suffix (lowercased) holds every term: one statement, `LIKE` over the
+   * text that the trigram index of migration 3 serves (pg_trgm), or a scan of the run's records where it could not be made.
+   */
+  async searchRecords(arm: string, terms: readonly string[]): Promise<string[]> {
+    const patterns = terms.map((t) => `%${t.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    // One LIKE per term, ANDed (a GIN index serves each; it cannot serve LIKE ALL of an array).
+    const likes = patterns.map((_, i) => ` AND ${RECORD_TEXT} LIKE $${i + 3}`).join('');
+    const rows = await this.query<{ key: string }>(
+      `search the records of arm ${arm}`,
+      `SELECT key FROM entries WHERE run_id = $1 AND arm = $2 AND kind = 'records'${likes}`,
+      [this.ref.runId, arm, ...patterns],
+    );
+    return rows.map((r) => r.key);
   }
 
   /** How many entries of a kind an arm has. */

@@ -61,6 +61,8 @@ export interface RunStore {
    * passes over a whole run (artifacts, export, view), which ask for a run's entries a page at a time.
    */
   lookup<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>>;
+  /** Keys of an arm's records whose thought or suffix, lowercased, holds every one of these lowercased terms. */
+  searchRecords(arm: string, terms: readonly string[]): Promise<string[]>;
   /** How many entries of a kind an arm has (whoever stored them). */
   count(arm: string, kind: StoreKind): Promise<number>;
   /** The entry under a key as far as this process has read (no I/O). */

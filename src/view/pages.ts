@@ -88,7 +88,7 @@ export function runHeader(listing: RunListing, run: RunSnapshot, refreshSeconds?
 export function runSamplesSection(runId: string, run: RunSnapshot): string {
   return [
     '<h2 id="samples-heading">Samples</h2>',
-    `<p><a id="browse-samples" href="${runPath(runId)}/samples">Browse all ${run.records.length} samples</a>: filter by arm, condition, prefix, reward or invalid judgment, search thoughts and suffixes, read any sample whole.</p>`,
+    `<p><a id="browse-samples" href="${runPath(runId)}/samples">Browse all ${run.total} samples</a>: filter by arm, condition, prefix, reward or invalid judgment, search thoughts and suffixes, read any sample whole.</p>`,
   ].join('\n');
 }
 
@@ -113,11 +113,10 @@ function queryString(q: SampleQuery, page: number): string {
 const rewardText = (r: SampleRecord) => (r.reward === null ? 'invalid' : String(r.reward));
 
 /** The server-paged sample browser of a run. */
-export function samplesPage(listing: RunListing, run: RunSnapshot, q: SampleQuery, result: SamplePage): string {
+export function samplesPage(listing: RunListing, run: RunSnapshot, q: SampleQuery, result: SamplePage, records: SampleRecord[]): string {
   const base = `${runPath(listing.runId)}/samples`;
   const reward = q.reward === undefined ? undefined : q.reward === null ? 'invalid' : String(q.reward);
-  const rows = result.items.map((i) => {
-    const r = run.records[i]!;
+  const rows = records.map((r) => {
     const t = (s: string) => `<td><div class="t">${esc(s)}</div></td>`;
     return `<tr class="row" data-arm="${esc(r.arm)}" data-condition="${esc(r.condition)}" data-prefix="${esc(r.prefixId)}" data-sample="${r.sample}" data-reward="${rewardText(r)}"><td class="id"><a href="${samplePath(listing.runId, r)}">${esc(r.prefixId)}</a></td><td class="id">${esc(r.arm)}</td><td>${esc(r.condition)}</td><td class="num">${r.sample}</td>${t(r.thought)}${t(r.suffix)}${t(r.judge?.raw ?? '')}<td class="num reward-${rewardText(r)}">${rewardText(r)}</td></tr>`;
   });
@@ -147,15 +146,15 @@ export function samplesPage(listing: RunListing, run: RunSnapshot, q: SampleQuer
 }
 
 /** One sample whole, with links to the same prefix and sample under every other condition of its arm. */
-export function samplePageHtml(listing: RunListing, run: RunSnapshot, at: number): string {
-  const r = run.records[at]!;
+export function samplePageHtml(listing: RunListing, run: RunSnapshot, r: SampleRecord): string {
   const row = run.rows.find((x) => x.id === r.prefixId);
   const others = run.conditions
     .filter((c) => c !== r.condition)
     .map((c) => {
       const i = run.find(r.arm, c, r.prefixId, r.sample);
       if (i === undefined) return `<li data-condition="${esc(c)}">${esc(c)}: not stored yet</li>`;
-      return `<li data-condition="${esc(c)}"><a href="${samplePath(listing.runId, run.records[i]!)}">${esc(c)}</a> (reward ${rewardText(run.records[i]!)})</li>`;
+      const reward = run.reward(i);
+      return `<li data-condition="${esc(c)}"><a href="${samplePath(listing.runId, { ...r, condition: c })}">${esc(c)}</a> (reward ${reward === null ? 'invalid' : String(reward)})</li>`;
     });
   const source = r.thoughtSource ? `${r.thoughtSource.prefixId}, sample ${r.thoughtSource.sample}` : null;
   const dd = (id: string, text: string) => `<dd id="${id}">${esc(text)}</dd>`;

@@ -1,6 +1,5 @@
 // The sample browser's query string, checked against the run (unknown arms, conditions and prefixes, bad pages
 // and unknown parameters are a 400 naming the parameter and the fix), and the page of matching samples.
-import type { SampleRecord } from '../experiment/records';
 import { ViewRequestError } from './errors';
 import type { RunSnapshot } from './runData';
 
@@ -72,32 +71,39 @@ export function parseSampleQuery(params: URLSearchParams, run: RunSnapshot): Sam
   return q;
 }
 
-function matches(r: SampleRecord, q: SampleQuery): boolean {
-  return (
-    (q.arm === undefined || r.arm === q.arm) &&
-    (q.condition === undefined || r.condition === q.condition) &&
-    (q.prefix === undefined || r.prefixId === q.prefix) &&
-    (q.reward === undefined || r.reward === q.reward) &&
-    (q.invalid === undefined || (r.judge?.valid !== true) === q.invalid)
-  );
-}
-
 /** One page of the samples matching a query. */
 export interface SamplePage {
-  /** Positions in the snapshot's records. */
+  /** Positions of the run's planned samples (RunSnapshot positions), in order. */
   items: number[];
   /** Samples that match, over every page. */
   matching: number;
   pages: number;
 }
 
-/** The page a query asks for; a page past the last one (when anything matches) is a 400 naming the last page. */
-export function samplePage(run: RunSnapshot, q: SampleQuery): SamplePage {
-  const hits: number[] = [];
-  run.records.forEach((r, i) => {
-    if (matches(r, q) && q.terms.every((t) => run.haystack(i).includes(t))) hits.push(i);
-  });
-  const pages = Math.max(1, Math.ceil(hits.length / q.pageSize));
-  if (q.page > pages) throw new ViewRequestError(400, `page: ${q.page} is past the last page (${pages}) of ${hits.length} matching samples at ${q.pageSize} a page`);
-  return { items: hits.slice((q.page - 1) * q.pageSize, q.page * q.pageSize), matching: hits.length, pages };
+/**
+ * The page a query asks for, from the run's index (a search asks the store which samples hold its terms); a page past
+ * the last one (when anything matches) is a 400 naming the last page.
+ */
+export async function samplePage(run: RunSnapshot, q: SampleQuery): Promise<SamplePage> {
+  const found = q.terms.length ? await run.search(q.terms) : undefined;
+  const arm = q.arm;
+  const condition = q.condition;
+  const prefix = q.prefix;
+  let matching = 0;
+  const from = (q.page - 1) * q.pageSize;
+  const items: number[] = [];
+  for (let p = 0; p < run.positions; p++) {
+    if (!run.listed(p) || (found && found[p] !== 1)) continue;
+    if (q.reward !== undefined && run.reward(p) !== q.reward) continue;
+    if (q.invalid !== undefined && !run.valid(p) !== q.invalid) continue;
+    if (arm !== undefined || condition !== undefined || prefix !== undefined) {
+      const s = run.sampleAt(p);
+      if ((arm !== undefined && s.arm !== arm) || (condition !== undefined && s.condition !== condition) || (prefix !== undefined && s.prefixId !== prefix)) continue;
+    }
+    if (matching >= from && items.length < q.pageSize) items.push(p);
+    matching++;
+  }
+  const pages = Math.max(1, Math.ceil(matching / q.pageSize));
+  if (q.page > pages) throw new ViewRequestError(400, `page: ${q.page} is past the last page (${pages}) of ${matching} matching samples at ${q.pageSize} a page`);
+  return { items, matching, pages };
 }

@@ -3,7 +3,7 @@
 // 4xx naming the parameter and the fix, never a crash; an unexpected failure is a 500 and the server goes on.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderReportHtml } from '../report';
+import { renderReportPage } from '../report';
 import type { RunCatalog, RunListing } from './catalog';
 import { ViewRequestError } from './errors';
 import { errorPage, listPage, runHeader, runSamplesSection, samplePageHtml, samplePath, samplesPage, VIEW_CSP, type ListedRun } from './pages';
@@ -81,25 +81,26 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     const { listing, data, run } = await open(parts[1]!);
     if (parts.length === 2) {
       if ([...url.searchParams.keys()].length) throw new ViewRequestError(400, `a run page takes no parameters; filter samples at ${url.pathname}/samples`);
-      const summary = data.summary(run);
-      if (api) return json({ ...listing, stored: run.stored, total: run.records.length, planned: run.planned, arms: run.config.arms.map((a) => a.name), conditions: run.conditions, summary });
-      const key = `${run.stored}|${run.records.length}|${listing.status}`;
+      const { summary, tally } = data.summary(run);
+      if (api) return json({ ...listing, stored: run.stored, total: run.total, planned: run.planned, arms: run.config.arms.map((a) => a.name), conditions: run.conditions, summary });
+      const key = `${run.stored}|${run.total}|${listing.status}`;
       const refresh = listing.status === 'RUNNING' ? { refresh: RUNNING_REFRESH_SECONDS } : {};
       const cached = pages.get(listing.runId);
       if (cached?.key === key) return { ...html(cached.html), ...refresh };
-      const body = await renderReportHtml(summary, run.records, { samplesHtml: runSamplesSection(listing.runId, run), headerHtml: runHeader(listing, run, refresh.refresh) });
+      const body = await renderReportPage(summary, tally, { samplesHtml: runSamplesSection(listing.runId, run), headerHtml: runHeader(listing, run, refresh.refresh) });
       pages.set(listing.runId, { key, html: body });
       return { ...html(body), ...refresh };
     }
     if (parts[2] !== 'samples') throw new ViewRequestError(404, `no page at ${url.pathname}; a run has its page and its /samples`);
     if (parts.length === 3) {
       const q = parseSampleQuery(url.searchParams, run);
-      const result = samplePage(run, q);
-      if (!api) return html(samplesPage(listing, run, q, result));
+      const result = await samplePage(run, q);
+      const records = await run.records(result.items);
+      if (!api) return html(samplesPage(listing, run, q, result, records));
       return json({
-        runId: listing.runId, status: listing.status, stored: run.stored, total: run.records.length, planned: run.planned,
+        runId: listing.runId, status: listing.status, stored: run.stored, total: run.total, planned: run.planned,
         matching: result.matching, page: q.page, pageSize: q.pageSize, pages: result.pages,
-        samples: result.items.map((i) => ({ ...run.records[i]!, url: samplePath(listing.runId, run.records[i]!) })),
+        samples: records.map((r) => ({ ...r, url: samplePath(listing.runId, r) })),
       });
     }
     if (parts.length !== 7) throw new ViewRequestError(404, `a sample's address is /runs/RUN/samples/ARM/CONDITION/PREFIX/SAMPLE, not ${url.pathname}`);
@@ -108,16 +109,16 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     if (!/^\d+$/.test(sampleText)) throw new ViewRequestError(400, `sample: must be a whole number (the sample index k), got "${sampleText}"`);
     const at = run.find(arm, condition, prefixId, Number(sampleText));
     if (at === undefined) throw new ViewRequestError(404, `run ${listing.runId} has no stored sample ${arm} / ${condition} / ${prefixId} / ${sampleText}; browse its samples at /runs/${encodeURIComponent(listing.runId)}/samples`);
+    const [r] = await run.records([at]);
     if (api) {
-      const r = run.records[at]!;
       const others = Object.fromEntries(run.conditions.filter((c) => c !== condition).map((c) => {
-        const i = run.find(arm, c, prefixId, r.sample);
-        return [c, i === undefined ? null : samplePath(listing.runId, run.records[i]!)];
+        const i = run.find(arm, c, prefixId, r!.sample);
+        return [c, i === undefined ? null : samplePath(listing.runId, { ...r!, condition: c })];
       }));
       const row = run.rows.find((x) => x.id === prefixId);
       return json({ ...r, prefix: row?.prefix ?? null, trueSuffix: row?.suffix ?? null, otherConditions: others });
     }
-    return html(samplePageHtml(listing, run, at));
+    return html(samplePageHtml(listing, run, r!));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,7 @@ import { Client, Pool } from 'pg';
 import { MissingStoreUrlError, MissingStoredInputError, StoreAccessDeniedError, StoreUnavailableError } from '../../src/errors';
 import { datasetRef, FileDatasetStore, type DatasetStore } from '../../src/store/datasets';
 import { FileRunStore } from '../../src/store/file';
-import { migrate, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/migrate';
+import { migrate, MIGRATIONS, RECORD_TEXT_SQL, SCHEMA_VERSION } from '../../src/store/migrate';
 import { closePostgresPools, openPostgresStore, postgresDatasets, postgresPool, PostgresRunStore } from '../../src/store/postgres';
 import type { RunDocument, RunStore, StoreKind, StoreRef } from '../../src/store/types';
 import { simConfig, tempDir } from '../helpers/configs';
@@ -252,6 +252,35 @@ describe.each([fileBackend(), postgresBackend(pg)])('RunStore conformance: $name
     await reader.load('arm1', 'suffixes', []);
   });
 
+  test('lookup reads the entries under its keys, count counts each key once, searchRecords finds records by their first texts', async () => {
+    const run = newRun('lookup');
+    const w = open(run);
+    const key = (i: number) => `p${i}/0/normal_model_thought`;
+    for (let i = 0; i < 50; i++) {
+      await w.put('arm1', 'records', { key: key(i), thought: i % 5 === 0 ? 'The quick "brown" fox' : 'slow', suffix: i % 7 === 0 ? 'jumps over' : 'x', i });
+    }
+    // A later write of a key loses, its texts too.
+    await w.put('arm1', 'records', { key: key(1), thought: 'quick', suffix: 'over', i: -1 });
+    await w.put('arm2', 'records', { key: key(0), thought: 'quick', suffix: 'over', i: 0 });
+    const r = open(run);
+    expect(await r.count('arm1', 'records')).toBe(50);
+    expect(await r.count('arm1', 'thoughts')).toBe(0);
+    const got = await r.lookup<{ i: number }>('arm1', 'records', [key(3), key(1), 'p99/0/normal_model_thought']);
+    expect([...got.keys()].sort()).toEqual([key(1), key(3)]);
+    expect(got.get(key(1))!.i).toBe(1);
+    const found = async (terms: string[]) => (await r.searchRecords('arm1', terms)).sort();
+    const expected = (f: (i: number) => boolean) => Array.from({ length: 50 }, (_, i) => i).filter(f).map(key).sort();
+    expect(await found(['quick'])).toEqual(expected((i) => i % 5 === 0));
+    expect(await found(['quick', 'over'])).toEqual(expected((i) => i % 35 === 0));
+    // Terms JSON escapes, and parts of words.
+    expect(await found(['"brown"'])).toEqual(expected((i) => i % 5 === 0));
+    expect(await found(['ump'])).toEqual(expected((i) => i % 7 === 0));
+    expect(await found(['nowhere'])).toEqual([]);
+    // LIKE's own wildcards are plain characters in a term.
+    expect(await found(['%'])).toEqual([]);
+    expect(await found(['q_ick'])).toEqual([]);
+  });
+
   test('a torn write is ignored', async () => {
     const run = newRun('torn');
     const s = open(run);
@@ -374,6 +403,21 @@ describe.each([fileBackend(), postgresBackend(pg)])('RunStore conformance: $name
   });
 });
 
+test('the file store holds where every key is and a window of entries, not every entry, and reads the rest again', async () => {
+  const dir = join(tempDir('tp-store-held-'), 'run');
+  const w = new FileRunStore(dir);
+  for (let i = 0; i < 6000; i++) await w.put('arm1', 'records', { key: `k${i}`, text: 'x'.repeat(200), i });
+  w.close();
+  const r = new FileRunStore(dir);
+  await r.prime('arm1', 'records');
+  expect(r.held()).toMatchObject({ keys: 6000 });
+  expect(r.held().entries).toBeLessThanOrEqual(2048);
+  expect(r.peek('arm1', 'records', 'k0')).toEqual({ key: 'k0', text: 'x'.repeat(200), i: 0 });
+  expect((await r.all<{ i: number }>('arm1', 'records')).map((e) => e.i)).toEqual(Array.from({ length: 6000 }, (_, i) => i));
+  expect(await r.put('arm1', 'records', { key: 'k1', text: 'later', i: -1 })).toEqual({ key: 'k1', text: 'x'.repeat(200), i: 1 });
+  r.close();
+});
+
 describe('PostgreSQL store', () => {
   const ref = (runId: string) => ({ kind: 'postgres' as const, urlEnv: URL_ENV, runId });
   const opened: RunStore[] = [];
@@ -405,6 +449,29 @@ describe('PostgreSQL store', () => {
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }
+  });
+
+  test('migration 3 indexes the records\' text with pg_trgm, and a search of records is answered through that index', async () => {
+    const pool = postgresPool(pg.url);
+    const idx = await pool.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE indexname = 'entries_record_text'");
+    expect(idx.rows[0]?.indexdef).toMatch(/gin_trgm_ops/);
+    // 20,000 records of one arm with thoughts of some length (a table of many pages), one of which holds the term:
+    // the planner goes to the trigram index for it.
+    const run = newRun('trgm');
+    await pool.query(
+      `INSERT INTO entries (run_id, arm, kind, key, body) SELECT $1, 'arm1', 'records', 'p' || i || '/0/normal_model_thought',
+         json_build_object('thought', CASE WHEN i = 777 THEN 'a zebrafish swam' ELSE repeat('thought number ' || i || ' ', 40) END, 'suffix', 'suffix ' || i)
+       FROM generate_series(1, 20000) AS i`,
+      [run],
+    );
+    await pool.query('ANALYZE entries');
+    const plan = await pool.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT key FROM entries WHERE run_id = $1 AND arm = 'arm1' AND kind = 'records' AND ${RECORD_TEXT_SQL} LIKE '%zebrafish%'`,
+      [run],
+    );
+    expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('entries_record_text');
+    const store = open(run);
+    expect(await store.searchRecords('arm1', ['zebrafish'])).toEqual(['p777/0/normal_model_thought']);
   });
 
   test('a worker holds what its batches read, not the run: load reads only its keys, and the index forgets the oldest beyond its cap', async () => {
