@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { SampleRecordCoreSchema, type SampleRecordCore } from '../experiment/records';
 import { judgeAgreementOfTally, type JudgedRecord } from '../experiment/judges';
 import type { Judgment } from '../experiment/agreement';
-import { jsonlLines, parseJsonl, parseJsonlLine } from '../config/jsonl';
+import { jsonlLines, parseJsonlLine } from '../config/jsonl';
 import { summaryOfTally } from '../experiment/summary';
 import { renderReport } from '../experiment/report';
 import { powerTableOfTally } from '../experiment/power';
@@ -11,20 +11,6 @@ import { renderReportPage } from '../report';
 import { ReportInputs, sampleIndexFromFile } from '../report/inputs';
 import { InputError } from './errors';
 import { writeFilesAtomically } from './io';
-
-/** Reads samples.jsonl, relying only on the required fields; a bad line is an InputError naming its number. */
-export function readSamples(file: string) {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`--samples: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  const { values: records, problems } = parseJsonl(text, file, SampleRecordCoreSchema, 'record');
-  if (problems.length) throw new InputError(`malformed samples file; nothing was written\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}`);
-  if (records.length === 0) throw new InputError(`--samples: ${file} holds no records`);
-  return records;
-}
 
 /** What one streaming pass over a samples.jsonl gathers: the tally of its records and what its records name. */
 export interface SamplesFile {

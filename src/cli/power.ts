@@ -32,8 +32,11 @@ async function runTally(runId: string): Promise<RecordTally> {
   const { config } = await runInput(client, runId);
   const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
   const store = processStores.open(storeRefOf(config, runId) ?? storeDir);
+  // The workflow's input may name its dataset by reference: the store's document has the rows.
+  const doc = await store.readDocument();
+  if (!doc) throw new InputError(`--run: run ${runId} has nothing in its store as seen from here (${storeRefOf(config, runId) ? 'PostgreSQL' : storeDir}); give --samples with its samples.jsonl`);
   const tally = new RecordTally();
-  for await (const r of storedRecords(store, config)) tally.add(r);
+  for await (const r of storedRecords(store, doc.config)) tally.add(r);
   if (tally.records === 0) throw new InputError(`--run: run ${runId} has no records in its store as seen from here; give --samples with its samples.jsonl`);
   return tally;
 }

@@ -1,10 +1,10 @@
 // Uncertainty for the experiment's metrics (EXPERIMENT.md, "Uncertainty (beyond the note)").
 // Pure and deterministic: every random draw comes from a seeded mulberry32 stream.
-import { hash32, mulberry32 } from './rng';
+import { hash32 } from './rng';
 
 // Hot loops use these module-level bindings: global lookups (Math.*) are tens of times slower inside vm
 // sandboxes such as Temporal's workflow isolate (and jest's test environment).
-const { abs, floor } = Math;
+const { abs, floor, imul } = Math;
 
 // ---------------------------------------------------------------------------------------------
 // Special functions
@@ -327,11 +327,18 @@ export function pairedBootstrapCI(diffs: number[], opts: { draws?: number; seed:
   checkDiffs(diffs, 'pairedBootstrapCI');
   const n = diffs.length;
   if (n === 0) return null;
-  const random = mulberry32(hash32(`bootstrap|${opts.seed}`));
+  // mulberry32(hash32(`bootstrap|${seed}`)) inlined: the same draws, without a call per draw (the hot loop of a large run).
+  let a = hash32(`bootstrap|${opts.seed}`) >>> 0;
+  const d = Float64Array.from(diffs);
   const means = new Float64Array(draws);
   for (let b = 0; b < draws; b++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += diffs[floor(random() * n)];
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = imul(a ^ (a >>> 15), a | 1);
+      t ^= t + imul(t ^ (t >>> 7), t | 61);
+      s += d[floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)]!;
+    }
     means[b] = s / n;
   }
   means.sort();
@@ -385,14 +392,21 @@ export function signFlipPValue(diffs: number[], opts: { seed: number; draws?: nu
     }
     return hits / 2 ** m;
   }
-  // Monte Carlo: each random() supplies 32 sign bits (mulberry32 outputs are k/2^32), bit i flips d_i.
-  const random = mulberry32(hash32(`signflip|${opts.seed}`));
+  // Monte Carlo: each draw of the generator supplies 32 sign bits, bit i flips d_i.
+  // mulberry32(hash32(`signflip|${seed}`)) inlined: its 32-bit outputs are the sign bits.
+  let a = hash32(`signflip|${opts.seed}`) >>> 0;
+  const d = Float64Array.from(ds);
   for (let b = 0; b < draws; b++) {
     let s = 0;
     let bits = 0;
     for (let i = 0; i < m; i++) {
-      if ((i & 31) === 0) bits = (random() * 4294967296) >>> 0;
-      s += bits & 1 ? -ds[i] : ds[i];
+      if ((i & 31) === 0) {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = imul(a ^ (a >>> 15), a | 1);
+        t ^= t + imul(t ^ (t >>> 7), t | 61);
+        bits = (t ^ (t >>> 14)) >>> 0;
+      }
+      s += bits & 1 ? -d[i]! : d[i]!;
       bits >>>= 1;
     }
     if (abs(s) >= threshold) hits++;

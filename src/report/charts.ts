@@ -115,8 +115,11 @@ interface HeatCell {
   sum: number;
 }
 
-/** One arm's heatmap: a row per prefix up to HEATMAP_MAX_PREFIXES, the prefixes binned by mean reward above. */
-export function heatmapSpec(arm: string, tally: RecordTally, prefixes: string[]): VegaLiteSpec {
+/**
+ * One arm's heatmap: a row per prefix up to HEATMAP_MAX_PREFIXES, the prefixes binned by mean reward above (or as
+ * `binned` says: a report bins every arm's when the run has more prefixes than that, so that its note holds for all).
+ */
+export function heatmapSpec(arm: string, tally: RecordTally, prefixes: string[], binned?: boolean): VegaLiteSpec {
   const own = tally.arms.get(arm)?.conditions ?? new Map();
   const conds = orderConditions(own.keys());
   const cellOf = (prefix: string, condition: string): HeatCell | undefined => {
@@ -124,7 +127,7 @@ export function heatmapSpec(arm: string, tally: RecordTally, prefixes: string[])
     return c ? { n: c.n, valid: c.rewards.length, sum: c.rewards.reduce((a: number, b: number) => a + b, 0) } : undefined;
   };
   const ownPrefixes = prefixes.filter((p) => conds.some((c) => own.get(c)?.main.cells.has(p)));
-  if (ownPrefixes.length > HEATMAP_MAX_PREFIXES) return binnedHeatmapSpec(arm, conds, ownPrefixes, cellOf);
+  if (binned ?? ownPrefixes.length > HEATMAP_MAX_PREFIXES) return binnedHeatmapSpec(arm, conds, ownPrefixes, cellOf);
   const values = ownPrefixes.flatMap((prefix) =>
     conds.flatMap((condition) => {
       const c = cellOf(prefix, condition);

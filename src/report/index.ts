@@ -117,7 +117,7 @@ export async function renderReportPage(summary: Summary, tally: RecordTally, opt
     ...(reward ? [{ name: 'reward', spec: reward }] : []),
     ...(forest ? [{ name: 'sensitivity', spec: forest }] : []),
     ...(truncation ? [{ name: 'truncation', spec: truncation }] : []),
-    ...heatArms.map((a) => ({ name: `heatmap of ${a}`, spec: heatmapSpec(a, tally, prefixes) })),
+    ...heatArms.map((a) => ({ name: `heatmap of ${a}`, spec: heatmapSpec(a, tally, prefixes, prefixes.length > HEATMAP_MAX_PREFIXES) })),
   ];
   const drawn = await renderCharts(named.map((n) => n.spec));
   const leftOut = opts.leftOut ?? [];
@@ -189,7 +189,7 @@ export async function renderReportPage(summary: Summary, tally: RecordTally, opt
 
   out.push('<h2 id="heatmaps">Prefix × condition reward, per arm</h2>');
   if (prefixes.length > HEATMAP_MAX_PREFIXES) {
-    out.push(`<p class="muted" id="heatmaps-binned">With ${esc(prefixes.length.toLocaleString('en-US'))} prefixes, more than the ${HEATMAP_MAX_PREFIXES} a row per prefix stays readable for, each arm's heatmap counts its prefixes by their mean reward under each condition, in tenths (samples.jsonl and <code>thought-probe view</code> have every prefix).</p>`);
+    out.push(`<p class="muted" id="heatmaps-binned">With ${esc(prefixes.length.toLocaleString('en-US'))} prefixes, more than the ${HEATMAP_MAX_PREFIXES} a row per prefix stays readable for, every arm's heatmap counts its prefixes by their mean reward under each condition, in tenths (samples.jsonl and <code>thought-probe view</code> have every prefix).</p>`);
   }
   out.push('<div class="heatmaps">');
   heatArms.forEach((arm, i) => out.push(place('heatmap', heatSvgs[i]!, ` data-arm="${esc(arm)}"`)));

@@ -32,13 +32,14 @@ function cacheEntry(idx: FileIndex, key: string, entry: unknown): void {
 }
 
 /**
- * Calls `fn` for every whole line of an open file between two offsets, reading a chunk at a time; returns the offset
- * after the last whole line (a torn last line is left for a later read).
+ * Calls `fn` for every whole line of an open file between two offsets, reading a chunk at a time (stopping after
+ * about `budget` bytes when given); returns the offset after the last whole line read (a torn last line is left for a
+ * later read).
  */
-function eachLine(fd: number, from: number, to: number, fn: (line: string, offset: number) => void): number {
+function eachLine(fd: number, from: number, to: number, fn: (line: string, offset: number) => void, budget = Infinity): number {
   let offset = from;
   let chunk = READ_CHUNK;
-  while (offset < to) {
+  while (offset < to && offset - from < budget) {
     const length = Math.min(chunk, to - offset);
     const buf = Buffer.alloc(length);
     const n = readSync(fd, buf, 0, length, offset);
@@ -67,17 +68,48 @@ function escapedInJson(text: string): boolean {
   return false;
 }
 
+// One buffer for reading single lines again (a whole-run pass reads hundreds of thousands), grown as needed.
+let lineBuffer = Buffer.allocUnsafe(64 * 1024);
+
 /** The JSON line that starts at `offset` of an open file (whole lines only are indexed, so it ends in a newline). */
 function readLineAt(fd: number, offset: number): string {
-  let size = 4096;
+  // A few kilobytes first (a record's line is one or two), more only for a longer line.
+  let want = 4096;
+  let have = 0;
   for (;;) {
-    const buf = Buffer.alloc(size);
-    const n = readSync(fd, buf, 0, size, offset);
-    const end = buf.subarray(0, n).indexOf(0x0a);
-    if (end >= 0) return buf.toString('utf8', 0, end);
-    if (n < size) return buf.toString('utf8', 0, n);
-    size *= 4;
+    if (want > lineBuffer.length) {
+      const bigger = Buffer.allocUnsafe(want);
+      lineBuffer.copy(bigger, 0, 0, have);
+      lineBuffer = bigger;
+    }
+    const n = readSync(fd, lineBuffer, have, want - have, offset + have);
+    const end = lineBuffer.subarray(0, have + n).indexOf(0x0a, have);
+    if (end >= 0) return lineBuffer.toString('utf8', 0, end);
+    have += n;
+    if (n === 0 || have < want) return lineBuffer.toString('utf8', 0, have);
+    want *= 4;
   }
+}
+
+/** A string of its own, not a slice of a longer one (JSON.parse makes new strings; a key has no quote or backslash). */
+function ownCopy(key: string): string {
+  try {
+    return JSON.parse(`"${key}"`) as string;
+  } catch {
+    return Buffer.from(key, 'utf8').toString('utf8');
+  }
+}
+
+/**
+ * The key of a stored line, read without parsing the whole line where it has the form `put` writes (`{"key":"...",`
+ * first, the key without escapes, the line closed); null where the line must be parsed (or is torn).
+ */
+function quickKey(line: string): string | null {
+  if (!line.startsWith('{"key":"') || line.charCodeAt(line.length - 1) !== 0x7d) return null;
+  const end = line.indexOf('"', 8);
+  if (end < 0) return null;
+  const key = line.slice(8, end);
+  return key.includes('\\') ? null : key;
 }
 
 /**
@@ -140,19 +172,57 @@ export class FileRunStore implements RunStore {
     return idx;
   }
 
-  /** Notes a line read from the file: the first line of a key wins (an entry of ours that lost to another writer's gives way). */
+  /**
+   * Notes a line read from the file: the first line of a key wins (an entry of ours that lost to another writer's
+   * gives way). Only the key is read where it can be; a line that turns out torn when read whole is dropped then
+   * (see `entryAt`).
+   */
   private place(idx: FileIndex, line: string, offset: number): void {
-    let e: { key: string };
-    try {
-      e = JSON.parse(line) as { key: string };
-    } catch {
-      // A line torn by a crash mid-write: the entry is simply redone.
-      return;
+    let key = quickKey(line);
+    let parsed: { key: string } | undefined;
+    if (key === null) {
+      try {
+        parsed = JSON.parse(line) as { key: string };
+        key = parsed.key;
+      } catch {
+        // A line torn by a crash mid-write: the entry is simply redone.
+        return;
+      }
     }
-    if (idx.at.has(e.key)) return;
-    idx.at.set(e.key, offset);
-    idx.mine.delete(e.key);
-    cacheEntry(idx, e.key, e);
+    if (idx.at.has(key)) return;
+    // A key sliced from its line would keep the whole line alive in V8 (a sliced string): the index keeps a copy.
+    if (!parsed) key = ownCopy(key);
+    idx.at.set(key, offset);
+    const mine = idx.mine.get(key);
+    if (mine !== undefined) {
+      idx.mine.delete(key);
+      cacheEntry(idx, key, mine);
+    } else if (parsed) cacheEntry(idx, key, parsed);
+  }
+
+  /**
+   * The entry on the line at a key's offset. A line whose key was read quickly but which does not parse was torn
+   * by a crash: it is forgotten, and the key's next whole line in the file, if any, takes its place.
+   */
+  private entryAt<T>(fd: number, idx: FileIndex, key: string, offset: number): T | undefined {
+    try {
+      return JSON.parse(readLineAt(fd, offset)) as T;
+    } catch {
+      idx.at.delete(key);
+      let found: { offset: number; entry: T } | undefined;
+      eachLine(fd, offset + 1, idx.offset, (line, at) => {
+        if (found || quickKey(line) !== key && !line.includes(JSON.stringify(key))) return;
+        try {
+          const e = JSON.parse(line) as T & { key: string };
+          if (e.key === key) found = { offset: at, entry: e };
+        } catch {
+          // torn as well
+        }
+      });
+      if (!found) return undefined;
+      idx.at.set(key, found.offset);
+      return found.entry;
+    }
   }
 
   /** Reads what was appended since the last read (kept as a promise for the callers' sake). */
@@ -172,8 +242,8 @@ export class FileRunStore implements RunStore {
     if (offset === undefined) return undefined;
     const fd = openSync(file, 'r');
     try {
-      const e = JSON.parse(readLineAt(fd, offset)) as T;
-      if (keep) cacheEntry(idx, key, e);
+      const e = this.entryAt<T>(fd, idx, key, offset);
+      if (keep && e !== undefined) cacheEntry(idx, key, e);
       return e;
     } finally {
       closeSync(fd);
@@ -312,7 +382,8 @@ export class FileRunStore implements RunStore {
     const fd = openSync(file, 'r');
     try {
       for (const w of wanted) {
-        const e = JSON.parse(readLineAt(fd, w.offset)) as T;
+        const e = this.entryAt<T>(fd, idx, w.key, w.offset);
+        if (e === undefined) continue;
         if (keep) cacheEntry(idx, w.key, e);
         found.set(w.key, e);
       }
@@ -375,15 +446,38 @@ export class FileRunStore implements RunStore {
     return out;
   }
 
-  /** Every entry of a kind for an arm, first write wins, in pages in the file's order, none kept in memory. */
+  /** Every entry of a kind for an arm, first write wins, in pages in the file's order (one sequential read), none kept in memory. */
   async *scan<T>(arm: string, kind: StoreKind, pageSize = 1000): AsyncGenerator<T[]> {
     const file = this.file(arm, kind);
     const idx = await this.refresh(file);
-    const offsets = [...idx.at.values()].sort((a, b) => a - b);
-    for (let i = 0; i < offsets.length; i += pageSize) {
-      const fd = openSync(file, 'r');
+    const end = idx.offset;
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (fd !== undefined) {
       try {
-        yield offsets.slice(i, i + pageSize).map((o) => JSON.parse(readLineAt(fd, o)) as T);
+        for (let pos = 0; pos < end;) {
+          const page: T[] = [];
+          const next = eachLine(fd, pos, end, (line, offset) => {
+            const quick = quickKey(line);
+            if (quick !== null && idx.at.get(quick) !== offset) return;
+            let e: T & { key: string };
+            try {
+              e = JSON.parse(line) as T & { key: string };
+            } catch {
+              // Torn: its key's next whole line takes its place, and is met further on.
+              if (quick !== null) this.entryAt(fd!, idx, quick, offset);
+              return;
+            }
+            if (idx.at.get(e.key) === offset) page.push(e);
+          }, READ_CHUNK);
+          if (next === pos) break;
+          pos = next;
+          for (let i = 0; i < page.length; i += pageSize) yield page.slice(i, i + pageSize);
+        }
       } finally {
         closeSync(fd);
       }

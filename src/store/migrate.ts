@@ -24,8 +24,9 @@ export const RECORD_TEXT_SQL = "lower(coalesce(body->>'thought', '') || E'\\n' |
  *    the inserting transaction, so listeners hear only of committed entries, whoever inserted them.
  *    `documents`: the run's document (config, hash, what a resume reused), one row per run.
  * 2. `datasets`: a dataset's rows, put once under the hash of their content (`sha256:...`), shared by runs.
- * 3. A trigram index (pg_trgm, PostgreSQL's own contrib extension) over records' lowercased thought and suffix, so
- *    `view`'s search is an indexed `LIKE`. Where the extension cannot be created (no privilege, not installed), the
+ * 3. An index of entries by run, arm, kind and `seq`, so a pass over an arm's entries reads them a page at a time
+ *    in the order stored (`scan`); and a trigram index (pg_trgm, PostgreSQL's own contrib extension) over records'
+ *    lowercased thought and suffix, so `view`'s search is an indexed `LIKE`. Where the extension cannot be created (no privilege, not installed), the
  *    migration goes on without the index and a search reads the arm's records instead.
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -74,8 +75,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'a trigram index of the records\' text for view\'s search',
+    name: 'entries in order by run, arm and kind, and a trigram index of the records\' text, for whole-run passes and view\'s search',
     sql: `
+      CREATE INDEX entries_by_seq ON entries (run_id, arm, kind, seq);
       DO $migration$
       BEGIN
         BEGIN

@@ -337,6 +337,22 @@ export class PostgresRunStore implements RunStore {
     return rows.map((r) => r.key);
   }
 
+  /** Every entry of a kind for an arm in the order stored, in pages read by their sequence number (keyset paging). */
+  async *scan<T>(arm: string, kind: StoreKind, pageSize = 1000): AsyncGenerator<T[]> {
+    let after = '0';
+    for (;;) {
+      const rows = await this.query<{ seq: string; body: T }>(
+        `scan ${kind} of arm ${arm}`,
+        'SELECT seq::text AS seq, body FROM entries WHERE run_id = $1 AND arm = $2 AND kind = $3 AND seq > $4::bigint ORDER BY seq LIMIT $5',
+        [this.ref.runId, arm, kind, after, pageSize],
+      );
+      if (rows.length === 0) return;
+      yield rows.map((r) => r.body);
+      after = rows[rows.length - 1]!.seq;
+      if (rows.length < pageSize) return;
+    }
+  }
+
   /** How many entries of a kind an arm has. */
   async count(arm: string, kind: StoreKind): Promise<number> {
     const rows = await this.query<{ n: string }>(`count ${kind} of arm ${arm}`, 'SELECT count(*) AS n FROM entries WHERE run_id = $1 AND arm = $2 AND kind = $3', [this.ref.runId, arm, kind]);

@@ -63,6 +63,8 @@ export interface RunStore {
   lookup<T>(arm: string, kind: StoreKind, keys: readonly string[]): Promise<Map<string, T>>;
   /** Keys of an arm's records whose thought or suffix, lowercased, holds every one of these lowercased terms. */
   searchRecords(arm: string, terms: readonly string[]): Promise<string[]>;
+  /** Every entry of a kind for an arm, first write wins, in pages in the store's order, none kept in memory: one pass over it. */
+  scan<T>(arm: string, kind: StoreKind, pageSize?: number): AsyncGenerator<T[]>;
   /** How many entries of a kind an arm has (whoever stored them). */
   count(arm: string, kind: StoreKind): Promise<number>;
   /** The entry under a key as far as this process has read (no I/O). */

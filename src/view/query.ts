@@ -85,6 +85,15 @@ export interface SamplePage {
  * the last one (when anything matches) is a 400 naming the last page.
  */
 export async function samplePage(run: RunSnapshot, q: SampleQuery): Promise<SamplePage> {
+  const filtered = q.terms.length > 0 || q.arm !== undefined || q.condition !== undefined || q.prefix !== undefined || q.reward !== undefined || q.invalid !== undefined;
+  if (run.complete && !filtered) {
+    // A completed run lists every planned sample in order: the page is known without reading the store.
+    const pages = Math.max(1, Math.ceil(run.positions / q.pageSize));
+    if (q.page > pages) throw new ViewRequestError(400, `page: ${q.page} is past the last page (${pages}) of ${run.positions} matching samples at ${q.pageSize} a page`);
+    const from = (q.page - 1) * q.pageSize;
+    return { items: Array.from({ length: Math.max(0, Math.min(q.pageSize, run.positions - from)) }, (_, i) => from + i), matching: run.positions, pages };
+  }
+  await run.ready();
   const found = q.terms.length ? await run.search(q.terms) : undefined;
   const arm = q.arm;
   const condition = q.condition;

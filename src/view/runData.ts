@@ -84,6 +84,10 @@ export interface RunSnapshot {
   planned: number;
   /** Samples the browser lists: those stored, or for a completed run every planned one (failed ones with their error). */
   total: number;
+  /** Whether the run completed (then every planned sample is listed). */
+  complete: boolean;
+  /** Tops up the index from the store: `listed` (of a running run), `reward` and `valid` read it. */
+  ready(): Promise<void>;
   /** Planned positions, in samples.jsonl's order. */
   positions: number;
   /** Whether the browser lists the sample at a position. */
@@ -141,89 +145,132 @@ export class RunData {
     const plan = this.plan;
     const counts = await Promise.all(plan.arms.map((a) => this.store.count(a, 'records')));
     const count = counts.reduce((n, c) => n + c, 0);
-    const version = `${count}|${failed ? 'complete' : 'stored'}`;
+    const complete = failed !== undefined;
+    const version = `${count}|${complete ? 'complete' : 'stored'}`;
     if (this.snapshot && this.version === version) return this.snapshot;
-    await this.fill();
-    if (failed) {
-      const errors = new Map((await failed()).map((e) => [plan.position(e.arm, e.condition, plan.rows[e.prefixIndex]?.id ?? '', e.sample), e.error]));
-      for (let p = 0; p < plan.total; p++) {
-        if (this.state![p] === STORED) continue;
-        this.state![p] = FAILED;
-        const error = errors.get(p);
-        if (error !== undefined) this.errors.set(p, error);
-      }
-    }
-    let stored = 0;
-    let listed = 0;
-    for (let p = 0; p < plan.total; p++) {
-      if (this.state![p] === STORED) stored++;
-      if (this.state![p] !== ABSENT) listed++;
-    }
     this.version = version;
     this.searches = new Map();
     const state = this.state!;
     const rewards = this.rewards!;
     const valids = this.valids!;
-    this.snapshot = {
+    // The index is topped up when first needed (a filter, a search, the run page), not to count or to list a
+    // completed run's samples in order: those need only the plan.
+    let ready: Promise<void> | undefined;
+    const snapshot: RunSnapshot = {
       config: plan.config,
       rows: plan.rows,
       conditions: orderConditions(conditionNames(plan.config.conditions)),
-      stored,
+      stored: count,
       planned: plan.total,
-      total: listed,
+      total: complete ? plan.total : count,
+      complete,
       positions: plan.total,
-      listed: (p) => state[p] !== ABSENT,
+      ready: () => (ready ??= this.topUp(failed).catch((e: unknown) => {
+        ready = undefined;
+        throw e;
+      })),
+      listed: (p) => complete || state[p] !== ABSENT,
       sampleAt: (p) => plan.at(p),
       reward: (p) => (rewards[p] === NO_REWARD ? null : (rewards[p] as 0 | 1)),
       valid: (p) => valids[p] === 1,
       find: (arm, condition, prefixId, sample) => {
         const p = plan.position(arm, condition, prefixId, sample);
-        return p !== undefined && state[p] !== ABSENT ? p : undefined;
+        return p !== undefined && (complete || state[p] !== ABSENT) ? p : undefined;
       },
-      records: (positions) => this.recordsAt(positions),
+      records: (positions) => this.recordsAt(positions, failed),
       search: (terms) => this.search(terms),
     };
-    return this.snapshot;
+    this.snapshot = snapshot;
+    return snapshot;
+  }
+
+  /** Reads what was stored since into the index, and for a completed run marks the samples that failed. */
+  private async topUp(failed?: () => Promise<FailedSample[]>): Promise<void> {
+    await this.fill();
+    if (failed) {
+      await this.failedErrors(failed);
+      for (let p = 0; p < this.plan!.total; p++) if (this.state![p] !== STORED) this.state![p] = FAILED;
+    }
+  }
+
+  private errorsRead?: Promise<void>;
+
+  /** The errors of a completed run's failed samples, from its arms' results (read once: they never change). */
+  private failedErrors(failed: () => Promise<FailedSample[]>): Promise<void> {
+    const plan = this.plan!;
+    return (this.errorsRead ??= failed().then((list) => {
+      for (const e of list) {
+        const p = plan.position(e.arm, e.condition, plan.rows[e.prefixIndex]?.id ?? '', e.sample);
+        if (p !== undefined) this.errors.set(p, e.error);
+      }
+    }, (e: unknown) => {
+      this.errorsRead = undefined;
+      throw e;
+    }));
   }
 
   /** Reads the records stored since the last look into the index (only the positions not stored yet are asked for). */
   private async fill(): Promise<void> {
     const plan = this.plan!;
     const state = this.state!;
+    const K = plan.config.samplesPerPrefix;
     for (let a = 0; a < plan.arms.length; a++) {
-      const end = a + 1 < plan.base.length ? plan.base[a + 1]! : plan.total;
       let page: { p: number; key: string }[] = [];
       const flush = async () => {
         const found = await this.store.lookup<RecordEntry>(plan.arms[a]!, 'records', page.map((x) => x.key));
         for (const { p, key } of page) {
           const r = found.get(key);
-          if (!r) continue;
-          state[p] = STORED;
-          this.errors.delete(p);
-          this.rewards![p] = r.reward === null ? NO_REWARD : r.reward;
-          this.valids![p] = r.judge?.valid === true ? 1 : 0;
-          this.thoughtWords![p] = wordCount(r.thought);
-          this.suffixWords![p] = wordCount(r.suffix);
-          this.simulated ||= r.simulated === true;
+          if (r) this.note(p, r);
         }
         page = [];
       };
-      for (let p = plan.base[a]!; p < end; p++) {
-        if (state[p] === STORED) continue;
-        page.push({ p, key: plan.at(p).key });
-        if (page.length >= FILL_PAGE) await flush();
+      const end = a + 1 < plan.base.length ? plan.base[a + 1]! : plan.total;
+      let none = true;
+      for (let p = plan.base[a]!; p < end && none; p++) none = state[p] !== STORED;
+      if (none) {
+        // Nothing of this arm read yet: one pass over its stored records, in the store's order.
+        for await (const page of this.store.scan<RecordEntry>(plan.arms[a]!, 'records', FILL_PAGE)) {
+          for (const r of page) {
+            const p = plan.position(r.arm ?? plan.arms[a]!, r.condition, r.prefixId, r.sample);
+            if (p === undefined || p < plan.base[a]! || p >= end) continue;
+            this.note(p, r);
+          }
+        }
+        continue;
+      }
+      let p = plan.base[a]!;
+      for (const condition of plan.armConditions[a]!) {
+        for (const row of plan.rows) {
+          for (let k = 0; k < K; k++, p++) {
+            if (state[p] === STORED) continue;
+            page.push({ p, key: sampleKey(row.id, k, condition) });
+            if (page.length >= FILL_PAGE) await flush();
+          }
+        }
       }
       if (page.length) await flush();
     }
   }
 
-  private async recordsAt(positions: readonly number[]): Promise<SampleRecord[]> {
+  /** Notes a stored record at its position. */
+  private note(p: number, r: RecordEntry): void {
+    this.state![p] = STORED;
+    this.errors.delete(p);
+    this.rewards![p] = r.reward === null ? NO_REWARD : r.reward;
+    this.valids![p] = r.judge?.valid === true ? 1 : 0;
+    this.thoughtWords![p] = wordCount(r.thought);
+    this.suffixWords![p] = wordCount(r.suffix);
+    this.simulated ||= r.simulated === true;
+  }
+
+  private async recordsAt(positions: readonly number[], failed?: () => Promise<FailedSample[]>): Promise<SampleRecord[]> {
     const plan = this.plan!;
     const byArm = new Map<string, string[]>();
     const samples = positions.map((p) => plan.at(p));
     for (const s of samples) byArm.set(s.arm, [...(byArm.get(s.arm) ?? []), s.key]);
     const found = new Map<string, Map<string, RecordEntry>>();
     for (const [arm, keys] of byArm) found.set(arm, await this.store.lookup<RecordEntry>(arm, 'records', keys));
+    if (failed && samples.some((s) => !found.get(s.arm)?.has(s.key))) await this.failedErrors(failed);
     return samples.map((s, i) => {
       const hit = found.get(s.arm)?.get(s.key);
       if (hit) {
@@ -255,15 +302,23 @@ export class RunData {
   }
 
   /** The summary of a snapshot's samples (the numbers so far for a running run), and the tally the charts read. */
-  summary(s: RunSnapshot): { summary: Summary; tally: RecordTally } {
+  async summary(s: RunSnapshot): Promise<{ summary: Summary; tally: RecordTally }> {
+    await s.ready();
     if (this.summaryOf?.snapshot !== s) {
       const plan = this.plan!;
       const tally = new RecordTally();
-      for (let p = 0; p < plan.total; p++) {
-        if (this.state![p] === ABSENT) continue;
-        const at = plan.at(p);
-        tally.add({ arm: at.arm, condition: at.condition, prefixId: at.prefixId, prefixIndex: at.prefixIndex, sample: at.sample, reward: s.reward(p), thoughtWords: this.thoughtWords![p]!, suffixWords: this.suffixWords![p]! });
-      }
+      const K = plan.config.samplesPerPrefix;
+      let p = 0;
+      plan.arms.forEach((arm, a) => {
+        for (const condition of plan.armConditions[a]!) {
+          plan.rows.forEach((row, i) => {
+            for (let k = 0; k < K; k++, p++) {
+              if (this.state![p] === ABSENT) continue;
+              tally.add({ arm, condition, prefixId: row.id, prefixIndex: i, sample: k, reward: s.reward(p), thoughtWords: this.thoughtWords![p]!, suffixWords: this.suffixWords![p]! });
+            }
+          });
+        }
+      });
       const computed = summaryOfTally(tally, { runId: this.runId, armOrder: plan.arms, seed: plan.config.seed });
       this.summaryOf = { snapshot: s, tally, summary: { ...computed, simulated: this.simulated } };
     }

@@ -81,7 +81,7 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     const { listing, data, run } = await open(parts[1]!);
     if (parts.length === 2) {
       if ([...url.searchParams.keys()].length) throw new ViewRequestError(400, `a run page takes no parameters; filter samples at ${url.pathname}/samples`);
-      const { summary, tally } = data.summary(run);
+      const { summary, tally } = await data.summary(run);
       if (api) return json({ ...listing, stored: run.stored, total: run.total, planned: run.planned, arms: run.config.arms.map((a) => a.name), conditions: run.conditions, summary });
       const key = `${run.stored}|${run.total}|${listing.status}`;
       const refresh = listing.status === 'RUNNING' ? { refresh: RUNNING_REFRESH_SECONDS } : {};
@@ -109,6 +109,7 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
     if (!/^\d+$/.test(sampleText)) throw new ViewRequestError(400, `sample: must be a whole number (the sample index k), got "${sampleText}"`);
     const at = run.find(arm, condition, prefixId, Number(sampleText));
     if (at === undefined) throw new ViewRequestError(404, `run ${listing.runId} has no stored sample ${arm} / ${condition} / ${prefixId} / ${sampleText}; browse its samples at /runs/${encodeURIComponent(listing.runId)}/samples`);
+    await run.ready();
     const [r] = await run.records([at]);
     if (api) {
       const others = Object.fromEntries(run.conditions.filter((c) => c !== condition).map((c) => {

@@ -418,6 +418,22 @@ test('the file store holds where every key is and a window of entries, not every
   r.close();
 });
 
+test('the file store: a torn line that happens to end in a brace is dropped when read, and the key\'s next whole line stands', async () => {
+  const dir = join(tempDir('tp-store-torn-'), 'run');
+  const file = join(dir, 'store', 'arm1', 'records.jsonl');
+  mkdirSync(join(dir, 'store', 'arm1'), { recursive: true });
+  // Cut after an inner object: closed by a brace, but not JSON. The appender ends it with a newline before writing on.
+  appendFileSync(file, `${JSON.stringify({ key: 'a', i: 1 })}\n{"key":"t","inner":{"x":1}\n${JSON.stringify({ key: 't', i: 2 })}\n`);
+  const r = new FileRunStore(dir);
+  expect(await r.get('arm1', 'records', 't')).toEqual({ key: 't', i: 2 });
+  expect(await r.count('arm1', 'records')).toBe(2);
+  const fresh = new FileRunStore(dir);
+  expect([...(await fresh.lookup('arm1', 'records', ['t', 'a'])).values()]).toEqual([{ key: 'a', i: 1 }, { key: 't', i: 2 }]);
+  const scanned = new FileRunStore(dir);
+  expect(await scanned.all('arm1', 'records')).toEqual([{ key: 'a', i: 1 }, { key: 't', i: 2 }]);
+  for (const s of [r, fresh, scanned]) s.close();
+});
+
 describe('PostgreSQL store', () => {
   const ref = (runId: string) => ({ kind: 'postgres' as const, urlEnv: URL_ENV, runId });
   const opened: RunStore[] = [];
