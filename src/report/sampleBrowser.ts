@@ -191,7 +191,7 @@ export const SAMPLE_BROWSER_STYLE = `
 export function sampleBrowserHtml(index: SampleIndex): string {
   const kept = index.rows.length / 10;
   const notice = index.sampled
-    ? `<p class="notice" id="samples-sampled">This file keeps ${esc(kept.toLocaleString('en-US'))} of the run's ${esc(index.total.toLocaleString('en-US'))} samples (whole prefixes, evenly spaced; a report holds at most ${esc(index.budget.toLocaleString('en-US'))} characters of distinct sample text). Browse and search all of them with <code>thought-probe view ${esc(index.runId)}</code>.</p>`
+    ? `<p class="notice" id="samples-sampled">This file keeps ${esc(kept.toLocaleString('en-US'))} of the run's ${esc(index.total.toLocaleString('en-US'))} samples (whole prefixes, evenly spaced; a report holds the samples of at most ${esc(index.budget.toLocaleString('en-US'))} characters of text: thoughts, suffixes and judge answers). Browse and search all of them with <code>thought-probe view ${esc(index.runId)}</code>.</p>`
     : '';
   const head = ['Prefix', 'Arm', 'Condition', 'Sample', 'Thought', 'Predicted suffix', 'Judge answer', 'Reward'];
   const cols = ['c-id', 'c-id', 'c-cond', 'c-num', '', '', 'c-judge', 'c-num'];

@@ -39,13 +39,13 @@ export interface SampleIndexOptions {
   runId: string;
   truth?: Record<string, string>;
   prefixText?: Record<string, string>;
-  /** Characters of distinct text the file may hold before it keeps a sample of prefixes (default SAMPLE_TEXT_BUDGET). */
+  /** Characters of sample text the file may hold before it keeps a sample of prefixes (default SAMPLE_TEXT_BUDGET). */
   budget?: number;
 }
 
 /**
- * Sample text report.html holds in full: 40 million characters, about twice a 10x run's (20,480 samples); beyond it
- * the file keeps evenly spaced prefixes up to this much and points to `view`.
+ * Sample text report.html holds in full: 40 million characters, about three times a 10x run's (20,480 samples, 14
+ * million summed over the records); beyond it the file keeps evenly spaced prefixes up to this much and points to `view`.
  */
 export const SAMPLE_TEXT_BUDGET = 40_000_000;
 

@@ -91,6 +91,16 @@ function readLineAt(fd: number, offset: number): string {
   }
 }
 
+/** A file opened for reading, or undefined when there is none yet. */
+function openIfThere(file: string): number | undefined {
+  try {
+    return openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 /** A string of its own, not a slice of a longer one (JSON.parse makes new strings; a key has no quote or backslash). */
 function ownCopy(key: string): string {
   try {
@@ -157,13 +167,8 @@ export class FileRunStore implements RunStore {
    */
   private catchUp(file: string): FileIndex {
     const idx = this.index(file);
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return idx;
-      throw e;
-    }
+    const fd = openIfThere(file);
+    if (fd === undefined) return idx;
     try {
       idx.offset = eachLine(fd, idx.offset, fstatSync(fd).size, (line, offset) => this.place(idx, line, offset));
     } finally {
@@ -402,13 +407,8 @@ export class FileRunStore implements RunStore {
     const idx = await this.refresh(file);
     const quick = terms.every((t) => !escapedInJson(t));
     const keys: string[] = [];
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return keys;
-      throw e;
-    }
+    const fd = openIfThere(file);
+    if (fd === undefined) return keys;
     try {
       eachLine(fd, 0, idx.offset, (line, offset) => {
         if (quick) {
@@ -451,12 +451,7 @@ export class FileRunStore implements RunStore {
     const file = this.file(arm, kind);
     const idx = await this.refresh(file);
     const end = idx.offset;
-    let fd: number | undefined;
-    try {
-      fd = openSync(file, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    const fd = openIfThere(file);
     if (fd !== undefined) {
       try {
         for (let pos = 0; pos < end;) {
