@@ -1,21 +1,35 @@
-// Ten times the note's size: 320 prefixes × 4 samples × 4 conditions × 4 arms (20,480 judged suffixes) on the
-// simulated endpoints. Reports per run the makespan, the largest workflow history (events and bytes) over every
-// execution of the run, the most activities pending at once in any workflow, the worker's peak RSS, the number
-// of child workflows and of continue-as-new; with several runs, the median makespan and the max of the rest;
-// and whether every history stays under Temporal's warning thresholds and the pending-activity limit.
+// The scale benchmarks.
 //
-//   npm run bench:scale -- [--prefixes 320] [--runs 1] [--latency-ms 0]   (writes bench/results/scale.json)
+// As a script (`npm run bench:scale`), the deployed shape at 10x and 100x the note (bench/scale-harness.ts): the
+// note's 4 arms x 4 conditions x 4 samples with --prefixes prefixes (320 = 10x, 3,200 = 100x) at zero latency, the
+// PostgreSQL store in a private cluster, `thought-probe worker` processes of their own, then report.html in
+// Chromium, `view`, `analyze` (also of a 1,000x samples.jsonl), `export`, `compare` and `power`:
 //
-// bench/index.ts calls runScale as its part (d); run as a script, this file does one run by default, as it
-// always has (a run at 320 prefixes takes minutes).
+//   npm run bench:scale -- [--prefixes 320,3200] [--runs 3,1] [--topology split|single] [--skip-1000x] ...
+//                                       (writes bench/results/scale-100x.json and scale-100x.md; see the harness)
+//
+// `--in-process` keeps the older measurement (writes bench/results/scale.json): runScale below, a run through
+// runDemo with the worker in this process, the dataset inline. bench/index.ts calls runScale as its part (d)
+// (ten times the note's size: 320 prefixes x 4 samples x 4 conditions x 4 arms, 20,480 judged suffixes). Per run
+// the makespan, the largest workflow history (events and bytes) over every execution of the run, the most
+// activities pending at once in any workflow, the worker's peak RSS, the number of child workflows and of
+// continue-as-new; with several runs, the median makespan and the max of the rest; and whether every history stays
+// under Temporal's warning thresholds and the pending-activity limit.
+//
+//   npm run bench:scale -- --in-process [--prefixes 320] [--runs 1] [--latency-ms 0]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { runDemo } from '../src/cli/demo';
-import { connectClient } from '../src/cli/temporal';
-import { median, numArg, root } from './lib';
+import { median, numArg, root } from './scale-util';
+
+// The worker and the CLI's client are loaded when runScale runs, not when the harness imports this module's
+// helpers (scaleRows, runExecutions), so that the harness loads next to nothing of src/.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const demo = () => require('../src/cli/demo') as typeof import('../src/cli/demo');
+const cliTemporal = () => require('../src/cli/temporal') as typeof import('../src/cli/temporal');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const out = join(root, 'bench/results');
 
@@ -143,9 +157,9 @@ async function scaleRun(config: string, dataset: string, latencyMs: number, clie
   const rssAtStart = process.memoryUsage().rss;
   let rss = rssAtStart;
   const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 250);
-  let run: Awaited<ReturnType<typeof runDemo>>;
+  let run: Awaited<ReturnType<ReturnType<typeof demo>['runDemo']>>;
   try {
-    run = await runDemo({ config, latencyMs, quiet: true, print: false, dataset });
+    run = await demo().runDemo({ config, latencyMs, quiet: true, print: false, dataset });
   } finally {
     clearInterval(sampler);
   }
@@ -177,7 +191,7 @@ const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 export async function runScale(opts: { prefixes: number; latencyMs: number; runs: number }) {
   const { prefixes, latencyMs, runs } = opts;
   const { config, dataset } = writeScaleInputs(prefixes);
-  const client = await connectClient();
+  const client = await cliTemporal().connectClient();
   const measured: ScaleRun[] = [];
   let judged = 0;
   for (let i = 0; i < runs; i++) {
@@ -244,6 +258,11 @@ function printScale(s: { prefixes: number; judged: number; latencyMs: number; ru
 }
 
 async function main(): Promise<void> {
+  if (!process.argv.includes('--in-process')) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require('./scale-harness') as typeof import('./scale-harness')).main();
+    return;
+  }
   const result = await runScale({ prefixes: numArg('prefixes', 320), latencyMs: numArg('latency-ms', 0), runs: numArg('runs', 1) });
   writeFileSync(join(out, 'scale.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stderr.write(`results in ${join(out, 'scale.json')}\n`);
