@@ -968,12 +968,19 @@ function srcState(): string {
   }
 }
 
+/** --out FILE.json (default bench/results/scale-100x.json); the markdown goes beside it as FILE.md. */
+function outPath(): string {
+  const o = strArg('out', join(RESULTS, 'scale-100x.json'));
+  if (!o.endsWith('.json')) throw new Error('--out: a .json file (the markdown is written beside it)');
+  return o.startsWith('/') ? o : join(process.cwd(), o);
+}
+
 export async function main(): Promise<void> {
   const mdFrom = strArg('md-from', '');
   if (mdFrom) {
     const r = JSON.parse(readFileSync(mdFrom, 'utf8')) as ScaleHarnessResult;
     r.overview = overview(r.runs, r.x1000);
-    writeFileSync(join(RESULTS, 'scale-100x.md'), markdown(r));
+    writeFileSync(mdFrom.replace(/\.json$/, '.md'), markdown(r));
     process.stdout.write(markdown(r));
     return;
   }
@@ -994,7 +1001,7 @@ export async function main(): Promise<void> {
   const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
   const results: RunResult[] = [];
-  const outJson = join(RESULTS, 'scale-100x.json');
+  const outJson = outPath();
   const write = (x1000?: X1000) => {
     const r: ScaleHarnessResult = {
       kind: 'scale-100x',
@@ -1011,7 +1018,7 @@ export async function main(): Promise<void> {
       overview: overview(results, x1000),
     };
     writeFileSync(outJson, `${JSON.stringify(r, null, 2)}\n`);
-    writeFileSync(join(RESULTS, 'scale-100x.md'), markdown(r));
+    writeFileSync(outJson.replace(/\.json$/, '.md'), markdown(r));
     return r;
   };
   let x1000: X1000 | undefined;
@@ -1042,7 +1049,7 @@ export async function main(): Promise<void> {
     }
     const r = write(x1000);
     process.stdout.write(markdown(r));
-    say(`results in ${outJson} and ${join(RESULTS, 'scale-100x.md')}`);
+    say(`results in ${outJson} and ${outJson.replace(/\.json$/, '.md')}`);
     if (!opts.keep) {
       rmSync(WORK, { recursive: true, force: true });
       if (cli.copied) rmSync(cli.dir, { recursive: true, force: true });
@@ -1056,6 +1063,8 @@ export async function main(): Promise<void> {
 function markdown(r: ScaleHarnessResult): string {
   const { perSize, targets } = r.overview;
   const workers = Object.keys(perSize[0]?.workerPeakRssBytes ?? {});
+  // writeArtifacts runs on the run-queue worker (or the single one).
+  const artifactWorkers = workers.filter((k) => k !== 'models');
   const wname = (k: string) => ({ models: 'model worker', 'run-queue': 'run-queue worker', single: 'worker' })[k] ?? k;
   const met = (b: boolean | null | undefined) => (b === null || b === undefined ? 'not measured' : b ? '**met**' : '**not met**');
   const ms = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(2)} s` : 'n/a');
@@ -1073,12 +1082,12 @@ function markdown(r: ScaleHarnessResult): string {
   lines.push('');
   lines.push(`Machine: ${r.machine}; ${r.date.slice(0, 10)}. CLI: ${r.cli}; ${r.srcState}. ${perSize.map((p) => `${n(p.prefixes)} prefixes: ${runsNote(p)}`).join('; ')}.`);
   lines.push('');
-  lines.push(`| prefixes (judged suffixes) | model calls | makespan | calls/s | ${workers.map((k) => `${wname(k)} peak RSS`).join(' | ')} | largest history | executions (continue-as-new) | writeArtifacts | ${workers.map((k) => `${wname(k)} RSS in writeArtifacts`).join(' | ')} | PostgreSQL database (entries) |`);
-  lines.push(`| ---: | ---: | ---: | ---: | ${workers.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ${workers.map(() => '---:').join(' | ')} | ---: |`);
+  lines.push(`| prefixes (judged suffixes) | model calls | makespan | calls/s | ${workers.map((k) => `${wname(k)} peak RSS`).join(' | ')} | largest history | executions (continue-as-new) | writeArtifacts | ${artifactWorkers.map((k) => `${wname(k)} RSS in writeArtifacts (before)`).join(' | ')} | PostgreSQL database (entries) |`);
+  lines.push(`| ---: | ---: | ---: | ---: | ${workers.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ${artifactWorkers.map(() => '---:').join(' | ')} | ---: |`);
   for (const p of perSize) {
     const spans = p.runs > 1 ? ` (${p.makespans.map((x) => x.toFixed(1)).join(', ')})` : '';
     lines.push(
-      `| ${n(p.prefixes)} (${n(p.judged)}) | ${n(p.calls)} | ${sec(p.makespanSeconds)}${spans} | ${p.callsPerSecond.toFixed(0)} | ${workers.map((k) => mb(p.workerPeakRssBytes[k])).join(' | ')} | ${n(p.largestHistoryEvents)} events, ${(p.largestHistoryBytes / MB).toFixed(2)} MB | ${p.executions} (${p.continuedAsNew}) | ${sec(p.writeArtifactsSeconds)} | ${workers.map((k) => mb(p.writeArtifactsPeakRssBytes[k])).join(' | ')} | ${mb(p.postgresDatabaseBytes)} (${mb(p.postgresEntriesBytes)}, ${n(p.entriesRows)} rows) |`,
+      `| ${n(p.prefixes)} (${n(p.judged)}) | ${n(p.calls)} | ${sec(p.makespanSeconds)}${spans} | ${p.callsPerSecond.toFixed(0)} | ${workers.map((k) => mb(p.workerPeakRssBytes[k])).join(' | ')} | ${n(p.largestHistoryEvents)} events, ${(p.largestHistoryBytes / MB).toFixed(2)} MB | ${p.executions} (${p.continuedAsNew}) | ${sec(p.writeArtifactsSeconds)} | ${artifactWorkers.map((k) => `${mb(p.writeArtifactsPeakRssBytes[k])} (${mb(p.writeArtifactsRssBeforeBytes[k])})`).join(' | ')} | ${mb(p.postgresDatabaseBytes)} (${mb(p.postgresEntriesBytes)}, ${n(p.entriesRows)} rows) |`,
     );
   }
   lines.push('');
