@@ -2,7 +2,7 @@ import { createActivities } from '../activities';
 import type { SampleError } from '../activities';
 import { armSwaps } from '../experiment/plan';
 import { processStores } from '../store';
-import { storeRefOf } from '../store/types';
+import { describeStore, runStoreAddress, storeAddressOf } from '../store/address';
 import { armWorkflowId, type ProbeArmResult } from '../workflows/api';
 import { InputError, runNotFound } from './errors';
 import { runInput } from './resume';
@@ -17,12 +17,11 @@ export async function exportCommand(runId: string, opts: { out: string }): Promi
   const handle = client.workflow.getHandle(runId);
   const d = await handle.describe().catch(runNotFound(runId));
   const { config } = await runInput(client, runId);
-  const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
-  const store = storeRefOf(config, runId);
-  const doc = await processStores.open(store ?? storeDir).readDocument();
+  const address = runStoreAddress(config, runId);
+  const doc = await processStores.open(storeAddressOf(address)).readDocument();
   if (!doc) {
     throw new InputError(
-      `run ${runId} has nothing in its store as seen from here (${store ? `PostgreSQL, ${store.urlEnv}` : storeDir}); export where the run's store is reachable`,
+      `run ${runId} has nothing in its store as seen from here (${describeStore(address)}); export where the run's store is reachable`,
     );
   }
   // The samples that failed before judging are in the arms' results; an arm still running has given none yet.
@@ -36,8 +35,7 @@ export async function exportCommand(runId: string, opts: { out: string }): Promi
   }
   const { writeArtifacts } = createActivities();
   const written = await writeArtifacts({
-    storeDir,
-    ...(store ? { store } : {}),
+    ...address,
     outDir: opts.out,
     runId,
     swapIndexes: armSwaps(doc.config, doc.config.dataset.rows!),

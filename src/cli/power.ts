@@ -3,7 +3,7 @@ import { powerTableOfTally, type PowerEstimate, type PowerOptions } from '../exp
 import { RecordTally } from '../experiment/tally';
 import { storedRecords } from '../activities/runRecords';
 import { processStores } from '../store';
-import { storeRefOf } from '../store/types';
+import { describeStore, runStoreAddress, storeAddressOf } from '../store/address';
 import { readSamplesFile } from './analyze';
 import { InputError, runNotFound } from './errors';
 import { runInput } from './resume';
@@ -30,11 +30,11 @@ async function runTally(runId: string): Promise<RecordTally> {
   const client = await connectClient();
   await client.workflow.getHandle(runId).describe().catch(runNotFound(runId));
   const { config } = await runInput(client, runId);
-  const storeDir = `${config.output.dir.replace(/\/+$/, '')}/${runId}`;
-  const store = processStores.open(storeRefOf(config, runId) ?? storeDir);
+  const address = runStoreAddress(config, runId);
+  const store = processStores.open(storeAddressOf(address));
   // The workflow's input may name its dataset by reference: the store's document has the rows.
   const doc = await store.readDocument();
-  if (!doc) throw new InputError(`--run: run ${runId} has nothing in its store as seen from here (${storeRefOf(config, runId) ? 'PostgreSQL' : storeDir}); give --samples with its samples.jsonl`);
+  if (!doc) throw new InputError(`--run: run ${runId} has nothing in its store as seen from here (${describeStore(address)}); give --samples with its samples.jsonl`);
   const tally = new RecordTally();
   for await (const r of storedRecords(store, doc.config)) tally.add(r);
   if (tally.records === 0) throw new InputError(`--run: run ${runId} has no records in its store as seen from here; give --samples with its samples.jsonl`);

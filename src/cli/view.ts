@@ -1,7 +1,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { RunConfig } from '../config/schema';
 import { processStores, type RunStore } from '../store';
-import { storeRefOf } from '../store/types';
+import { runStoreAddress, storeAddressOf } from '../store/address';
 import { armWorkflowId, type ProbeArmResult } from '../workflows/api';
 import { startViewServer, type FailedSample, type RunCatalog, type RunListing } from '../view';
 import { InputError } from './errors';
@@ -63,7 +63,7 @@ export function temporalCatalog(client: Client, only: string[] = []): RunCatalog
         config.catch(() => configs.delete(runId));
       }
       const c = await config;
-      const store: RunStore = processStores.open(storeRefOf(c, runId) ?? `${c.output.dir.replace(/\/+$/, '')}/${runId}`);
+      const store: RunStore = processStores.open(storeAddressOf(runStoreAddress(c, runId)));
       return { listing: listingOf(d), store, failed: failedOf(runId, c) };
     },
   };
